@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every Debian package that berth's build, tests and benchmarks need.
+# Run as root on Debian 12. Safe to run again: apt-get skips what is present.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: run as root (apt-get install)" >&2
+  exit 1
+fi
+
+packages=(
+  # toolchain
+  build-essential cmake ccache pkg-config git
+  # wire contracts and RPC
+  protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev libabsl-dev
+  # the runtime: seccomp, capabilities, layer archives, JSON, systemd driver (sd-bus)
+  libseccomp-dev libcap-dev libarchive-dev libzstd-dev zlib1g-dev nlohmann-json3-dev
+  libsystemd-dev libssl-dev
+  # tests
+  libgtest-dev libgmock-dev iproute2 dbus busybox-static util-linux procps psmisc
+  # peers measured side by side: containerd with runc, and conmon
+  containerd runc conmon
+)
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${packages[@]}"
