@@ -7,12 +7,13 @@
 #
 # Layout: ROOT_DIR/containerd.sock (CRI and containerd API), ROOT_DIR/root and
 # ROOT_DIR/state (containerd), ROOT_DIR/runc (runc state), ROOT_DIR/net.d
-# (a loopback-only CNI conflist), ROOT_DIR/containerd.toml, ROOT_DIR/containerd.log.
+# (CNI: an L2-only bridge, see below), ROOT_DIR/ipam, ROOT_DIR/containerd.toml, ROOT_DIR/containerd.log.
 # Sandbox image: localhost/berth/pause:1.0 (hack/build-busybox-image.sh).
 #
 # --stop kills containerd, its shims and every container process they started,
-# removes the container cgroups runc made, unmounts everything under ROOT_DIR
-# and removes the CNI network namespaces that appeared while it ran.
+# removes the container cgroups runc made, unmounts everything under ROOT_DIR,
+# (network namespaces included: they live under ROOT_DIR/state) and deletes
+# its bridge.
 set -euo pipefail
 
 usage() {
@@ -30,6 +31,9 @@ wait_until() {
   done
 }
 
+# A bridge name (at most 15 bytes) unique to ROOT_DIR.
+bridge_name() { echo "bre2e$(echo -n "$1" | sha256sum | cut -c1-8)"; }
+
 pid_alive() { kill -0 "$1" 2>/dev/null; }
 pid_dead() { ! kill -0 "$1" 2>/dev/null; }
 
@@ -43,8 +47,14 @@ start() {
     exit 1
   fi
   mkdir -p "$root/root" "$root/state" "$root/runc" "$root/net.d"
-  cat >"$root/net.d/10-lo.conflist" <<'EOF'
-{"cniVersion":"1.0.0","name":"lo","plugins":[{"type":"loopback"}]}
+  # containerd 1.6 fails RunPodSandbox unless CNI gives eth0 an address
+  # ("failed to find network info for sandbox"), so a loopback-only list is not
+  # enough: an L2-only bridge (no host address, no route, no masquerade)
+  # with host-local addresses kept under ROOT_DIR. containerd adds lo itself.
+  local bridge
+  bridge=$(bridge_name "$root")
+  cat >"$root/net.d/10-berth-e2e.conflist" <<EOF
+{"cniVersion":"1.0.0","name":"berth-e2e","plugins":[{"type":"bridge","bridge":"$bridge","isGateway":false,"ipMasq":false,"ipam":{"type":"host-local","ranges":[[{"subnet":"10.244.0.0/24"}]],"dataDir":"$root/ipam"}}]}
 EOF
   cat >"$root/containerd.toml" <<EOF
 version = 2
@@ -84,7 +94,10 @@ disabled_plugins = [
   stream_server_port = "0"
   enable_selinux = false
   disable_apparmor = true
-  restrict_oom_score_adj = false
+  # This host denies lowering oom_score_adj (pause asks for -998), so
+  # clamp to containerd's own value.
+  restrict_oom_score_adj = true
+  netns_mounts_under_state_dir = true
   disable_cgroup = false
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
@@ -101,9 +114,6 @@ disabled_plugins = [
   [plugins."io.containerd.grpc.v1.cri".registry]
     config_path = ""
 EOF
-  # Network namespaces that exist before, so --stop removes only ours.
-  ls /var/run/netns 2>/dev/null | sort >"$root/netns-before" || true
-
   setsid containerd --config "$root/containerd.toml" </dev/null >"$root/containerd.log" 2>&1 &
   local pid=$!
   echo "$pid" >"$root/containerd.pid"
@@ -154,7 +164,7 @@ stop() {
   # Shims of this instance: their command line names our socket.
   local p
   for p in /proc/[0-9]*; do
-    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -- "-address $sock "; then
+    if { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF -- "-address $sock "; then
       kill -KILL "${p#/proc/}" 2>/dev/null || true
     fi
   done
@@ -171,14 +181,9 @@ stop() {
     wait_until 5 rmdir "$dir" || echo "could not remove cgroup $dir" >&2
   done
 
-  # Network namespaces created while it ran.
-  if [[ -f $root/netns-before ]] && [[ -d /var/run/netns ]]; then
-    local ns
-    for ns in $(ls /var/run/netns | sort | comm -13 "$root/netns-before" - | grep '^cni-' || true); do
-      umount "/var/run/netns/$ns" 2>/dev/null || umount -l "/var/run/netns/$ns" 2>/dev/null || true
-      rm -f "/var/run/netns/$ns"
-    done
-  fi
+  local bridge
+  bridge=$(bridge_name "$root")
+  if ip link show "$bridge" >/dev/null 2>&1; then ip link del "$bridge" || true; fi
 
   # Mounts under ROOT_DIR, deepest first.
   local mnt
