@@ -1,0 +1,78 @@
+// berth's local image store: a content store of blobs by digest, unpacked
+// layer snapshots shared between images, and one record per image. It backs
+// the CRI ImageService; registry pulls feed it through the same paths later.
+//
+// Layout under root (e.g. /var/lib/berth/images):
+//   blobs/sha256/<hex>           manifests, configs, compressed layers
+//   snapshots/<chain-id hex>/fs  one unpacked layer, an overlayfs lowerdir
+//   images/<config hex>.json     the image record (ImageRecord)
+//   tmp/                         import staging, emptied by Open
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "runtime-shim/image/image.h"
+#include "runtime-shim/image/image_record.h"
+
+namespace berth::image {
+
+class ImageStore {
+ public:
+  // Creates the layout if needed, loads the records, and cleans what a crash
+  // left: staging files, snapshots never completed, blobs and snapshots no
+  // image references.
+  static absl::StatusOr<std::unique_ptr<ImageStore>> Open(const std::string& root);
+
+  // Imports every image of an OCI layout or docker-archive tar (optionally
+  // gzip-compressed; layers gzip, zstd or plain). Digests and diff ids are
+  // verified; a snapshot already present is reused. A name the archive gives
+  // an image is taken from any other image that had it.
+  absl::StatusOr<std::vector<Image>> Import(const std::string& archive_path);
+
+  std::vector<Image> List() const;
+
+  // By name ("busybox", "docker.io/library/busybox:latest"), id
+  // ("sha256:<hex>" or bare hex), a unique id prefix of 3+ hex characters, or
+  // repo digest ("busybox@sha256:<manifest hex>"). NotFound otherwise.
+  absl::StatusOr<Image> Resolve(const std::string& ref) const;
+
+  // Removes the image (all its names) and garbage-collects the snapshots and
+  // blobs no image references any more. NotFound when there is no such image.
+  absl::Status Remove(const std::string& ref);
+
+  // The image's snapshot fs dirs, top-most layer first (overlayfs lowerdir order).
+  absl::StatusOr<std::vector<std::string>> LayerDirs(const Image& image) const;
+
+  // Bytes (allocated blocks) and inodes used under root.
+  absl::StatusOr<FsUsage> Usage() const;
+
+  const std::string& root() const { return root_; }
+
+ private:
+  explicit ImageStore(std::string root) : root_(std::move(root)) {}
+
+  absl::Status CleanLeftovers();
+  absl::Status LoadRecords();
+  absl::Status CollectGarbage();
+  absl::StatusOr<Image> ResolveLocked(const std::string& ref) const;
+  absl::Status WriteRecord(const ImageRecord& record);
+  // Unpacks the layer into snapshots/<chain hex> unless it is there already.
+  absl::Status EnsureSnapshot(const std::string& chain_id, const std::string& blob_digest,
+                              const std::string& diff_id);
+
+  std::string BlobPath(const std::string& digest) const;
+  std::string SnapshotPath(const std::string& chain_id) const;
+  std::string RecordPath(const std::string& id) const;
+
+  const std::string root_;
+  mutable std::mutex mu_;
+  std::map<std::string, ImageRecord> records_;  // by image id
+};
+
+}  // namespace berth::image
