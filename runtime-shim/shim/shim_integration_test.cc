@@ -1,0 +1,310 @@
+// Starts the real berth-shim on a busybox rootfs in a temp dir and drives it
+// over its ready pipe and control socket, as the runtime does.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/inotify.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "common/fs.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "runtime-shim/shim/shim_client.h"
+#include "runtime-shim/spec/container_spec.h"
+
+namespace berth {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr absl::Duration kTimeout = absl::Seconds(10);
+
+int ReadPidFile(const std::string& path) {
+  auto text = ReadFile(path);
+  int pid = 0;
+  if (!text.ok() || !absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &pid)) return -1;
+  return pid;
+}
+
+// Blocks until `pid` (not necessarily our child) has exited.
+bool WaitForProcessGone(int pid, int timeout_ms) {
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) return errno == ESRCH;
+  struct pollfd p = {pidfd, POLLIN, 0};
+  int n = ::poll(&p, 1, timeout_ms);
+  ::close(pidfd);
+  return n == 1;
+}
+
+// Blocks until `dir`/`name` exists (written by rename or create).
+bool WaitForFile(const std::string& dir, const std::string& name, int timeout_ms) {
+  int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (fd < 0) return false;
+  ::inotify_add_watch(fd, dir.c_str(), IN_MOVED_TO | IN_CREATE);
+  bool found = PathExists(dir + "/" + name);
+  while (!found) {
+    struct pollfd p = {fd, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) != 1) break;
+    char buf[4096];
+    while (::read(fd, buf, sizeof(buf)) > 0) {
+    }
+    found = PathExists(dir + "/" + name);
+  }
+  ::close(fd);
+  return found;
+}
+
+class ShimIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/berth-shim-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    bundle_ = root_ + "/bundle";
+    for (const char* dir : {"/lower/bin", "/upper", "/work", "/rootfs", "/bundle"}) {
+      ASSERT_TRUE(MkdirAll(root_ + dir).ok());
+    }
+    auto busybox = ReadFile("/bin/busybox");
+    ASSERT_TRUE(busybox.ok()) << busybox.status();
+    ASSERT_TRUE(AtomicWriteFile(root_ + "/lower/bin/busybox", *busybox, 0755, false).ok());
+    for (const char* tool : {"sh", "echo", "cat", "sleep", "id", "ls", "hostname"}) {
+      ASSERT_EQ(::symlink("busybox", (root_ + "/lower/bin/" + tool).c_str()), 0);
+    }
+    spec_.id = "c1";
+    spec_.lower_dirs = {root_ + "/lower"};
+    spec_.upper_dir = root_ + "/upper";
+    spec_.work_dir = root_ + "/work";
+    spec_.rootfs = root_ + "/rootfs";
+    spec_.env = {"PATH=/bin", "HOME=/"};
+    spec_.hostname = "berth-test";
+    spec_.capabilities = {"CAP_KILL", "CAP_SETUID", "CAP_SETGID", "CAP_CHOWN"};
+    spec_.namespaces = {{"pid", ""}, {"ipc", ""}, {"uts", ""}, {"net", ""}, {"mnt", ""}};
+    spec_.log_path = root_ + "/logs/c1/0.log";
+  }
+
+  void TearDown() override {
+    if (reaper_pid_ > 0) ::kill(reaper_pid_, SIGKILL);
+    int shim_pid = ReadPidFile(bundle_ + "/shim.pid");
+    if (shim_pid > 0 && ::kill(shim_pid, 0) == 0) {
+      auto reply = ShimCommand(bundle_, "shutdown", kTimeout);
+      if (!reply.ok()) {
+        int init_pid = ReadPidFile(bundle_ + "/init.pid");
+        if (init_pid > 0) ::kill(init_pid, SIGKILL);
+        ::kill(shim_pid, SIGKILL);
+      }
+      WaitForProcessGone(shim_pid, 10000);
+    }
+    ASSERT_TRUE(RemoveAll(root_).ok());
+  }
+
+  // Runs `berth-shim create` with a ready pipe on fd 3; returns its line.
+  std::string Create() {
+    EXPECT_TRUE(AtomicWriteFile(bundle_ + "/config.json", ContainerSpecToJson(spec_)).ok());
+    int fds[2];
+    EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::dup2(fds[1], 3);  // dup2 clears CLOEXEC on fd 3
+      ::execl(BERTH_SHIM_PATH, BERTH_SHIM_PATH, "create", "--bundle", bundle_.c_str(), nullptr);
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    int status = 0;
+    EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    std::string line;
+    char c;
+    while (::read(fds[0], &c, 1) == 1 && c != '\n') line += c;
+    ::close(fds[0]);
+    return line;
+  }
+
+  std::string Command(const std::string& line) {
+    auto reply = ShimCommand(bundle_, line, kTimeout);
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    return reply.ok() ? *reply : "";
+  }
+
+  ExitRecord WaitForExit() {
+    EXPECT_TRUE(WaitForFile(bundle_, "exit.json", 10000));
+    auto json = ReadFile(bundle_ + "/exit.json");
+    EXPECT_TRUE(json.ok()) << json.status();
+    auto record = ExitRecordFromJson(json.ok() ? *json : "{}");
+    EXPECT_TRUE(record.ok());
+    return record.ok() ? *record : ExitRecord{};
+  }
+
+  // Runs `berth-shim exec` with captured stdout; returns exit code, output, error line.
+  int Exec(const std::vector<std::string>& args, std::string* out, std::string* error) {
+    int out_pipe[2], err_pipe[2];
+    EXPECT_EQ(::pipe2(out_pipe, O_CLOEXEC), 0);
+    EXPECT_EQ(::pipe2(err_pipe, O_CLOEXEC), 0);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::dup2(out_pipe[1], 1);
+      ::dup2(err_pipe[1], 3);
+      std::vector<const char*> argv = {BERTH_SHIM_PATH, "exec", "--bundle", bundle_.c_str(), "--"};
+      for (const std::string& a : args) argv.push_back(a.c_str());
+      argv.push_back(nullptr);
+      ::execv(BERTH_SHIM_PATH, const_cast<char* const*>(argv.data()));
+      ::_exit(127);
+    }
+    ::close(out_pipe[1]);
+    ::close(err_pipe[1]);
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(out_pipe[0], buf, sizeof(buf))) > 0) out->append(buf, n);
+    while ((n = ::read(err_pipe[0], buf, sizeof(buf))) > 0) error->append(buf, n);
+    ::close(out_pipe[0]);
+    ::close(err_pipe[0]);
+    int status = 0;
+    EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+  std::string root_;
+  std::string bundle_;
+  ContainerSpec spec_;
+  int reaper_pid_ = -1;
+};
+
+TEST_F(ShimIntegrationTest, RunsToCompletionWithCriLogAndExitRecord) {
+  spec_.args = {"sh", "-c", "echo out; echo err >&2; printf tail; exit 3"};
+  std::string ready = Create();
+  ASSERT_THAT(ready, ::testing::StartsWith("ok "));
+  int init_pid = ReadPidFile(bundle_ + "/init.pid");
+  EXPECT_EQ(ready, absl::StrCat("ok ", init_pid));
+  EXPECT_EQ(Command("status"), absl::StrCat("created ", init_pid));
+  EXPECT_EQ(Command("start"), "ok");
+  ExitRecord exit = WaitForExit();
+  EXPECT_EQ(exit.exit_code, 3);
+  EXPECT_EQ(exit.reason, "Error");
+  EXPECT_GT(exit.started_at, 0);
+  EXPECT_GE(exit.finished_at, exit.started_at);
+  EXPECT_EQ(Command("status"), "exited 3");
+
+  auto log = ReadFile(spec_.log_path);
+  ASSERT_TRUE(log.ok()) << log.status();
+  std::vector<std::string> lines = absl::StrSplit(*log, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u) << *log;
+  std::vector<std::string> contents;
+  for (const std::string& line : lines) {
+    std::vector<std::string> fields = absl::StrSplit(line, absl::MaxSplits(' ', 3));
+    ASSERT_EQ(fields.size(), 4u) << line;
+    EXPECT_THAT(fields[0], ::testing::MatchesRegex("[0-9-]+T[0-9:]+\\.[0-9]{9}Z"));
+    contents.push_back(absl::StrCat(fields[1], " ", fields[2], " ", fields[3]));
+  }
+  EXPECT_THAT(contents, ::testing::UnorderedElementsAre("stdout F out", "stderr F err",
+                                                        "stdout F tail"));
+  EXPECT_EQ(Command("shutdown"), "ok");
+  int shim_pid = ReadPidFile(bundle_ + "/shim.pid");
+  EXPECT_TRUE(WaitForProcessGone(shim_pid, 10000));
+}
+
+TEST_F(ShimIntegrationTest, KillNineRecordsSignal) {
+  spec_.args = {"sleep", "100"};
+  ASSERT_THAT(Create(), ::testing::StartsWith("ok "));
+  ASSERT_EQ(Command("start"), "ok");
+  EXPECT_THAT(Command("status"), ::testing::StartsWith("running "));
+  EXPECT_EQ(Command("kill 9"), "ok");
+  ExitRecord exit = WaitForExit();
+  EXPECT_EQ(exit.exit_code, 137);
+  EXPECT_EQ(exit.signal, 9);
+  EXPECT_EQ(exit.reason, "Error");
+}
+
+TEST_F(ShimIntegrationTest, KillTermInSharedPidNamespace) {
+  // As pid 1, sleep would ignore SIGTERM; in a pod's shared pid namespace it is not pid 1.
+  std::string pidfile = root_ + "/reaper.pid";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl(BERTH_SHIM_PATH, BERTH_SHIM_PATH, "pidns-init", "--pidfile", pidfile.c_str(), nullptr);
+    ::_exit(127);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  reaper_pid_ = ReadPidFile(pidfile);
+  ASSERT_GT(reaper_pid_, 0);
+  spec_.namespaces[0].path = absl::StrCat("/proc/", reaper_pid_, "/ns/pid");
+  spec_.args = {"sleep", "100"};
+  ASSERT_THAT(Create(), ::testing::StartsWith("ok "));
+  ASSERT_EQ(Command("start"), "ok");
+  EXPECT_EQ(Command("kill 15"), "ok");
+  ExitRecord exit = WaitForExit();
+  EXPECT_EQ(exit.exit_code, 143);
+  EXPECT_EQ(exit.signal, 15);
+  // The reaper stops on SIGTERM.
+  ASSERT_EQ(::kill(reaper_pid_, SIGTERM), 0);
+  EXPECT_TRUE(WaitForProcessGone(reaper_pid_, 10000));
+  reaper_pid_ = -1;
+}
+
+TEST_F(ShimIntegrationTest, SetupFailureNamesThePathAndLeavesNoProcess) {
+  spec_.lower_dirs = {root_ + "/missing-layer"};
+  spec_.args = {"sh"};
+  std::string ready = Create();
+  EXPECT_THAT(ready, ::testing::StartsWith("error "));
+  EXPECT_THAT(ready, HasSubstr(root_ + "/missing-layer"));
+  EXPECT_THAT(ready, HasSubstr("No such file or directory"));
+  int shim_pid = ReadPidFile(bundle_ + "/shim.pid");
+  ASSERT_GT(shim_pid, 0);
+  EXPECT_TRUE(WaitForProcessGone(shim_pid, 10000));
+  EXPECT_FALSE(PathExists(bundle_ + "/init.pid"));
+}
+
+TEST_F(ShimIntegrationTest, StartErrorForMissingExecutable) {
+  spec_.args = {"/bin/does-not-exist"};
+  ASSERT_THAT(Create(), ::testing::StartsWith("ok "));
+  std::string reply = Command("start");
+  EXPECT_THAT(reply, ::testing::StartsWith("error "));
+  EXPECT_THAT(reply, HasSubstr("/bin/does-not-exist"));
+  ExitRecord exit = WaitForExit();
+  EXPECT_EQ(exit.exit_code, 128);
+  EXPECT_EQ(exit.reason, "StartError");
+  EXPECT_THAT(exit.message, HasSubstr("/bin/does-not-exist"));
+}
+
+TEST_F(ShimIntegrationTest, ExecSeesContainerHostnameAndInit) {
+  spec_.args = {"sleep", "100"};
+  ASSERT_THAT(Create(), ::testing::StartsWith("ok "));
+  ASSERT_EQ(Command("start"), "ok");
+  std::string out, error;
+  EXPECT_EQ(Exec({"hostname"}, &out, &error), 0) << error;
+  EXPECT_EQ(out, "berth-test\n");
+  out.clear();
+  EXPECT_EQ(Exec({"cat", "/proc/1/cmdline"}, &out, &error), 0) << error;
+  EXPECT_EQ(out, std::string("sleep\0" "100\0", 10));
+  out.clear();
+  EXPECT_EQ(Exec({"sh", "-c", "exit 7"}, &out, &error), 7);
+  EXPECT_EQ(Exec({"no-such-tool"}, &out, &error), 126);
+  EXPECT_THAT(error, HasSubstr("no-such-tool"));
+}
+
+TEST_F(ShimIntegrationTest, ShutdownKillsARunningContainer) {
+  spec_.args = {"sleep", "100"};
+  ASSERT_THAT(Create(), ::testing::StartsWith("ok "));
+  ASSERT_EQ(Command("start"), "ok");
+  int init_pid = ReadPidFile(bundle_ + "/init.pid");
+  int shim_pid = ReadPidFile(bundle_ + "/shim.pid");
+  EXPECT_EQ(Command("shutdown"), "ok");
+  EXPECT_TRUE(WaitForProcessGone(shim_pid, 10000));
+  EXPECT_TRUE(WaitForProcessGone(init_pid, 10000));
+  ExitRecord exit = WaitForExit();
+  EXPECT_EQ(exit.exit_code, 137);
+}
+
+}  // namespace
+}  // namespace berth
