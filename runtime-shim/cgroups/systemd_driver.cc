@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -222,14 +223,32 @@ class SystemdCgroupManager : public CgroupManager {
     const char* job = nullptr;
     const char* unit = nullptr;
     const char* result = nullptr;
-    if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) >= 0) {
+    // systemd reports every job on the host: keep only those of units we wait for.
+    if (sd_bus_message_read(m, "uoss", &id, &job, &unit, &result) >= 0 && self->waiting_units_.count(unit) > 0) {
       self->finished_jobs_[job] = result;
     }
     return 0;
   }
 
-  // Requires mu_. Runs the bus until `job` is reported removed.
+  // Requires mu_. Dispatches what queued up since the last call (other
+  // units' job signals), so the read queue stays short.
+  void Drain() {
+    while (sd_bus_process(bus_, nullptr) > 0) {
+    }
+  }
+
+  // Requires mu_, and `unit` in waiting_units_. Runs the bus until `job` is
+  // reported removed.
   absl::Status WaitForJob(const std::string& job, const std::string& unit) {
+    absl::Status status = WaitForJobLocked(job, unit);
+    waiting_units_.erase(unit);
+    for (auto it = finished_jobs_.begin(); it != finished_jobs_.end();) {
+      it = it->first == job ? finished_jobs_.erase(it) : std::next(it);
+    }
+    return status;
+  }
+
+  absl::Status WaitForJobLocked(const std::string& job, const std::string& unit) {
     int64_t deadline = MonotonicNanos() + kJobTimeoutNs;
     while (true) {
       auto it = finished_jobs_.find(job);
@@ -255,6 +274,8 @@ class SystemdCgroupManager : public CgroupManager {
     sd_bus_message* reply = nullptr;
     sd_bus_error error = SD_BUS_ERROR_NULL;
     absl::StatusOr<std::string> out;
+    Drain();
+    waiting_units_.insert(unit);
     int r = sd_bus_message_new_method_call(bus_, &m, kService, kObject, kManager, "StartTransientUnit");
     if (r >= 0) r = sd_bus_message_append(m, "ss", unit.c_str(), "fail");
     if (r >= 0) r = AppendProperties(m, props);
@@ -276,6 +297,7 @@ class SystemdCgroupManager : public CgroupManager {
         out = std::string(job);
       }
     }
+    if (!out.ok()) waiting_units_.erase(unit);
     sd_bus_error_free(&error);
     sd_bus_message_unref(reply);
     sd_bus_message_unref(m);
@@ -288,6 +310,7 @@ class SystemdCgroupManager : public CgroupManager {
     sd_bus_message* m = nullptr;
     sd_bus_error error = SD_BUS_ERROR_NULL;
     absl::Status status;
+    Drain();
     int r = sd_bus_message_new_method_call(bus_, &m, kService, kObject, kManager, "SetUnitProperties");
     if (r >= 0) r = sd_bus_message_append(m, "sb", unit.c_str(), 1);
     if (r >= 0) r = AppendProperties(m, props);
@@ -302,17 +325,25 @@ class SystemdCgroupManager : public CgroupManager {
     std::lock_guard<std::mutex> lock(mu_);
     sd_bus_error error = SD_BUS_ERROR_NULL;
     sd_bus_message* reply = nullptr;
+    Drain();
+    waiting_units_.insert(unit);
     int r = sd_bus_call_method(bus_, kService, kObject, kManager, "StopUnit", &error, &reply, "ss", unit.c_str(),
                                "replace");
     absl::Status status;
     if (r < 0) {
+      waiting_units_.erase(unit);
       if (!sd_bus_error_has_name(&error, "org.freedesktop.systemd1.NoSuchUnit")) {
         status = BusError(r, &error, absl::StrCat("systemd StopUnit ", unit));
       }
     } else {
       const char* job = nullptr;
       r = sd_bus_message_read(reply, "o", &job);
-      status = r < 0 ? ErrnoError(-r, "read StopUnit reply") : WaitForJob(job, unit);
+      if (r < 0) {
+        waiting_units_.erase(unit);
+        status = ErrnoError(-r, "read StopUnit reply");
+      } else {
+        status = WaitForJob(job, unit);
+      }
     }
     sd_bus_error_free(&error);
     sd_bus_message_unref(reply);
@@ -324,6 +355,7 @@ class SystemdCgroupManager : public CgroupManager {
   std::mutex mu_;
   sd_bus* bus_;
   sd_bus_slot* job_slot_ = nullptr;
+  std::set<std::string> waiting_units_;
   std::map<std::string, std::string> finished_jobs_;  // job path -> result
 };
 
