@@ -1,13 +1,17 @@
 #include "runtime-shim/image/image_store.h"
 
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/fs.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -267,6 +271,38 @@ TEST_F(ImageStoreTest, UsageCountsTheStore) {
   ASSERT_TRUE(used.ok()) << used.status();
   EXPECT_GT(used->used_bytes, empty->used_bytes);
   EXPECT_GE(used->inodes_used, empty->inodes_used + 10);
+}
+
+TEST_F(ImageStoreTest, ReimportIsIdempotent) {
+  std::string archive = Write("app.tar", testing::MakeOciArchive({{"app:1", AppImage()}}));
+  absl::StatusOr<std::vector<Image>> first = store_->Import(archive);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<std::vector<Image>> second = store_->Import(archive);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ((*second)[0].id, (*first)[0].id);
+  EXPECT_EQ((*second)[0].repo_tags, (*first)[0].repo_tags);
+  EXPECT_EQ((*second)[0].repo_digests, (*first)[0].repo_digests);
+  EXPECT_EQ(store_->List().size(), 1u);
+  EXPECT_EQ(Count("snapshots"), 2u);
+  EXPECT_EQ(Count("tmp"), 0u);
+}
+
+TEST_F(ImageStoreTest, LayerDirsMountAsOverlay) {
+  absl::StatusOr<std::vector<Image>> app = store_->Import(Write("app.tar", testing::MakeOciArchive({{"app:1", AppImage()}})));
+  ASSERT_TRUE(app.ok()) << app.status();
+  absl::StatusOr<std::vector<std::string>> dirs = store_->LayerDirs((*app)[0]);
+  ASSERT_TRUE(dirs.ok());
+  std::string merged = tmp_ + "/merged";
+  ASSERT_TRUE(MkdirAll(merged).ok());
+  std::string options = "lowerdir=" + absl::StrJoin(*dirs, ":");
+  ASSERT_EQ(::mount("overlay", merged.c_str(), "overlay", MS_RDONLY, options.c_str()), 0) << strerror(errno);
+  bool app_run = PathExists(merged + "/app/run");
+  bool base_sh = PathExists(merged + "/bin/sh");
+  bool passwd = PathExists(merged + "/etc/passwd");
+  ASSERT_EQ(::umount2(merged.c_str(), MNT_DETACH), 0);
+  EXPECT_TRUE(app_run);
+  EXPECT_TRUE(base_sh);
+  EXPECT_FALSE(passwd);  // hidden by the app layer's whiteout
 }
 
 TEST_F(ImageStoreTest, ImportsTheBusyboxImageFromTheScript) {
