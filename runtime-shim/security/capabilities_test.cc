@@ -202,7 +202,7 @@ TEST(CapabilitiesTest, ApplyWithNoCapabilitiesAsNonRoot) {
   EXPECT_EQ(fields["Uid"], "65534\t65534\t65534\t65534");
 }
 
-TEST(CapabilitiesTest, ApplyRejectsUnknownNameBeforeChangingAnything) {
+TEST(CapabilitiesTest, ApplyRejectsUnknownName) {
   int wait_status = 0;
   auto fields = ApplyInChild(0, 0, {}, {"CAP_NOPE"}, &wait_status);
   EXPECT_THAT(fields["Error"], HasSubstr("unknown capability \"CAP_NOPE\""));

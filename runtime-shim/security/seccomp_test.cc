@@ -237,6 +237,24 @@ TEST(SeccompLoadTest, LoadWithoutNoNewPrivsNeedsSysAdmin) {
   EXPECT_THAT(fields["load"], HasSubstr("no_new_privs or CAP_SYS_ADMIN"));
 }
 
+// Without no_new_privs (allowPrivilegeEscalation unset) the shim must load
+// while it still has CAP_SYS_ADMIN, so RuntimeDefault has to allow the user
+// and capability switch that follows.
+TEST(SeccompLoadTest, LoadBeforeDroppingPrivilegesThenSwitchUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  auto fields = testing::ParseFields(testing::RunInChild([]() -> std::string {
+    absl::Status s = LoadSeccompProfile(RuntimeDefaultSeccompProfile());
+    if (!s.ok()) return absl::StrCat("load: ", s.ToString(), "\n");
+    s = SetUserAndCapabilities(1000, 1000, {1000}, {"CAP_NET_BIND_SERVICE"});
+    return absl::StrCat("load: ok\nswitch: ", s.ok() ? "ok" : s.ToString(), "\n",
+                        Outcome("unshare", unshare(CLONE_NEWNS)), "uid: ", getuid(), "\n");
+  }).output);
+  EXPECT_EQ(fields["load"], "ok");
+  EXPECT_EQ(fields["switch"], "ok");
+  EXPECT_EQ(fields["unshare"], "EPERM");
+  EXPECT_EQ(fields["uid"], "1000");
+}
+
 TEST(SeccompLoadTest, InvalidProfileLoadsNothing) {
   auto fields = testing::ParseFields(testing::RunInChild([]() -> std::string {
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
