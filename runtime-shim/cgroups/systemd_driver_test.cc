@@ -343,3 +343,48 @@ TEST_F(SystemdDriverTest, BadNamesAreRefusedWithoutBusCalls) {
 
 }  // namespace
 }  // namespace berth
+
+namespace berth {
+namespace {
+
+// On a v1 host the v1 property names go to systemd, and the cgroupfs manager
+// makes the dirs in the hierarchies systemd leaves alone.
+TEST(SystemdDriverV1Test, SendsV1PropertiesAndMakesOtherHierarchies) {
+  if (::access("/usr/bin/dbus-daemon", X_OK) != 0) GTEST_SKIP() << "no dbus-daemon";
+  TempTree tree;
+  for (const char* dir : {"cgroup/cpu,cpuacct", "cgroup/memory", "cgroup/freezer"}) {
+    ASSERT_TRUE(MkdirAll(tree.Path(dir)).ok());
+  }
+  tree.Write("proc/self/mountinfo", "22 1 0:21 / /proc rw - proc proc rw\n");
+  FakeSystemd fake(tree.Path("cgroup"));
+  ASSERT_NO_FATAL_FAILURE(fake.Start());
+  CgroupOptions options;
+  options.root = tree.Path("cgroup");
+  options.proc_root = tree.Path("proc");
+  options.driver = "systemd";
+  options.dbus_address = fake.address();
+  absl::StatusOr<std::unique_ptr<CgroupManager>> manager = NewCgroupManager(options);
+  ASSERT_TRUE(manager.ok()) << manager.status();
+  EXPECT_EQ((*manager)->Version(), 1);
+
+  CgroupResources r;
+  r.cpu_shares = 512;
+  r.memory_limit = 1 << 20;
+  absl::Status status = (*manager)->Create("kubepods.slice", r);
+  ASSERT_TRUE(status.ok()) << status;
+  std::vector<RecordedCall> calls = fake.Calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].properties["CPUShares"], "512");
+  EXPECT_EQ(calls[0].properties["MemoryLimit"], "1048576");
+  EXPECT_EQ(calls[0].properties.count("CPUWeight"), 0u);
+  EXPECT_TRUE(PathExists(tree.Path("cgroup/freezer/kubepods.slice")));
+  EXPECT_EQ((*manager)->MemoryDir("kubepods.slice"), tree.Path("cgroup/memory/kubepods.slice"));
+
+  status = (*manager)->Destroy("kubepods.slice");
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_FALSE(PathExists(tree.Path("cgroup/freezer/kubepods.slice")));
+  EXPECT_EQ(fake.Calls().back().method, "StopUnit");
+}
+
+}  // namespace
+}  // namespace berth
