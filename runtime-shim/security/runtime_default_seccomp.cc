@@ -56,6 +56,7 @@ constexpr const char* kAllowed[] = {
     "brk", "mmap", "mmap2", "munmap", "mremap", "mprotect", "pkey_mprotect", "pkey_alloc",
     "pkey_free", "madvise", "mincore", "mlock", "mlock2", "munlock", "mlockall", "munlockall",
     "msync", "membarrier", "remap_file_pages", "get_mempolicy", "set_mempolicy", "mbind",
+    "map_shadow_stack", "cachestat",
     // Processes and threads (clone is below, with its flags checked).
     "execve", "execveat", "exit", "exit_group", "fork", "vfork", "wait4", "waitid", "waitpid",
     "set_tid_address", "set_robust_list", "get_robust_list", "futex", "futex_time64",
