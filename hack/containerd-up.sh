@@ -34,8 +34,14 @@ wait_until() {
 # A bridge name (at most 15 bytes) unique to ROOT_DIR.
 bridge_name() { echo "bre2e$(echo -n "$1" | sha256sum | cut -c1-8)"; }
 
-pid_alive() { kill -0 "$1" 2>/dev/null; }
-pid_dead() { ! kill -0 "$1" 2>/dev/null; }
+# A killed containerd may stay a zombie when nothing reaps it: count that as dead.
+pid_alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} != Z ]]
+}
+pid_dead() { ! pid_alive "$1"; }
 
 start() {
   local root=$1
