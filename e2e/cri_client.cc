@@ -43,11 +43,9 @@ absl::Status CriClient::WaitForReady(absl::Duration timeout) {
     auto context = NewContext(std::min(deadline - absl::Now(), absl::Seconds(5)));
     v1::VersionResponse response;
     last = FromGrpcStatus(runtime_->Version(context.get(), {}, &response), "Version");
+    // Any error counts as "not yet": containerd, for one, answers Unknown
+    // ("server is not initialized yet") while it recovers its state.
     if (last.ok()) return last;
-    if (last.code() != absl::StatusCode::kUnavailable &&
-        last.code() != absl::StatusCode::kDeadlineExceeded) {
-      return last;
-    }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return absl::DeadlineExceededError(

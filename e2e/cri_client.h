@@ -25,7 +25,7 @@ class CriClient {
   // lazy: use WaitForReady to know the runtime answers.
   explicit CriClient(const std::string& endpoint);
 
-  // Calls Version until it answers or `timeout` passes.
+  // Calls Version until it succeeds or `timeout` passes.
   absl::Status WaitForReady(absl::Duration timeout);
 
   // The deadline of calls that take no timeout of their own (default 30 s).
