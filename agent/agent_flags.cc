@@ -1,0 +1,90 @@
+#include "agent/agent_flags.h"
+
+#include <unistd.h>
+
+#include <climits>
+#include <map>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/fs.h"
+
+namespace berth {
+
+const char kAgentUsage[] = R"(usage: berth-agent [flags]                 serve CRI until SIGTERM
+       berth-agent images import ARCHIVE [flags]   import an OCI layout / docker-archive tar
+       berth-agent images list [flags]
+
+flags:
+  --listen unix:///run/berth/berth.sock   CRI endpoint
+  --state-dir /var/lib/berth              persistent state (sandboxes, containers, images)
+  --run-dir /run/berth                    runtime state (pinned namespaces)
+  --cgroup-driver auto|cgroupfs|systemd   auto picks systemd when it is PID 1
+  --cgroup-root /sys/fs/cgroup
+  --cgroup-parent /berth                  parent of pods without a linux.cgroup_parent
+  --shim PATH                             berth-shim (default: next to berth-agent)
+  --log-level debug|info|warning|error
+)";
+
+std::string DefaultShimPath() {
+  char buf[PATH_MAX] = {};
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n > 0) {
+    std::string self(buf, n);
+    std::string dir = self.substr(0, self.rfind('/'));
+    for (const char* candidate : {"/berth-shim", "/../runtime-shim/shim/berth-shim"}) {
+      std::string path = dir + candidate;
+      if (access(path.c_str(), X_OK) == 0) return CleanPath(path);
+    }
+  }
+  return "berth-shim";
+}
+
+absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, char** argv) {
+  AgentFlags flags;
+  flags.runtime.shim_path = DefaultShimPath();
+  std::map<std::string, std::string*> strings = {
+      {"listen", &flags.listen},
+      {"state-dir", &flags.runtime.state_dir},
+      {"run-dir", &flags.runtime.run_dir},
+      {"cgroup-driver", &flags.runtime.cgroups.driver},
+      {"cgroup-root", &flags.runtime.cgroups.root},
+      {"cgroup-parent", &flags.runtime.cgroup_parent},
+      {"shim", &flags.runtime.shim_path},
+      {"log-level", &flags.log_level},
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (!absl::StartsWith(arg, "--")) {
+      flags.positional.push_back(arg);
+      continue;
+    }
+    if (arg == "--help") return absl::InvalidArgumentError(kAgentUsage);
+    std::string name = arg.substr(2), value;
+    bool has_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    auto it = strings.find(name);
+    if (it == strings.end()) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+    if (!has_value) {
+      if (i + 1 >= argc) return absl::InvalidArgumentError(absl::StrCat("flag --", name, " needs a value"));
+      value = argv[++i];
+    }
+    *it->second = value;
+  }
+  const std::string& driver = flags.runtime.cgroups.driver;
+  if (driver != "auto" && driver != "cgroupfs" && driver != "systemd") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--cgroup-driver: \"", driver, "\" is not auto, cgroupfs or systemd"));
+  }
+  if (flags.runtime.cgroup_parent.empty() || flags.runtime.cgroup_parent[0] != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--cgroup-parent: \"", flags.runtime.cgroup_parent, "\" must start with /"));
+  }
+  return flags;
+}
+
+}  // namespace berth

@@ -1,0 +1,177 @@
+// Runtime: CRI semantics (RuntimeService and ImageService) over berth's
+// sandboxes, shims, cgroups and image store. The gRPC service (cri_service.h)
+// and, later, the agent in-process call it with the CRI request messages.
+//
+// State lives in the state dir, written atomically, so a restarted runtime
+// rebuilds its view from disk and the live shims (recovery.cc):
+//   <state>/sandboxes/<id>/{config.pb,state.json,hosts,resolv.conf,hostname}
+//   <state>/containers/<id>/  the shim bundle (see spec/container_spec.h) plus
+//                             {container.pb,state.json}
+//   <run>/sandboxes/<id>/ns/{net,ipc,uts}  pinned namespaces (gone after a reboot)
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "api/cri/api.pb.h"
+#include "runtime-shim/cgroups/cgroup_manager.h"
+#include "runtime-shim/cri/container_events.h"
+#include "runtime-shim/cri/exit_watcher.h"
+#include "runtime-shim/cri/name_registry.h"
+#include "runtime-shim/image/image_store.h"
+
+namespace berth {
+
+namespace cri = ::runtime::v1;
+
+struct RuntimeOptions {
+  std::string state_dir = "/var/lib/berth";
+  std::string run_dir = "/run/berth";
+  std::string shim_path;                  // berth-shim
+  std::string cgroup_parent = "/berth";   // pods without linux.cgroup_parent go below it
+  CgroupOptions cgroups;
+  std::string runtime_name = "berth";
+  std::string runtime_version = "0.1.0";
+};
+
+struct Sandbox {
+  std::string id;
+  cri::PodSandboxConfig config;
+  cri::PodSandboxState state = cri::SANDBOX_READY;
+  int64_t created_at = 0;
+  std::string cgroup;             // cgroup name of the pod
+  bool owns_cgroup = false;       // created by us (removed with the sandbox)
+  std::map<std::string, std::string> namespaces;  // type -> pinned path
+  std::string pidns_init_pid;     // for NamespaceMode POD
+  std::mutex op_mu;               // serializes operations on this sandbox
+};
+
+struct Container {
+  std::string id;
+  std::string sandbox_id;
+  cri::ContainerConfig config;
+  std::string image_ref;          // as asked
+  std::string image_id;           // sha256:...
+  std::string image_repo_digest;
+  std::string cgroup;
+  std::string log_path;           // absolute
+  cri::ContainerState state = cri::CONTAINER_CREATED;
+  int64_t created_at = 0;
+  int64_t started_at = 0;
+  int64_t finished_at = 0;
+  int32_t exit_code = 0;
+  std::string reason;
+  std::string message;
+  int init_pid = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::vector<uint32_t> groups;
+  std::mutex op_mu;
+};
+
+class Runtime {
+ public:
+  static absl::StatusOr<std::unique_ptr<Runtime>> Open(const RuntimeOptions& options);
+  ~Runtime();
+
+  // RuntimeService.
+  absl::Status Version(const cri::VersionRequest& req, cri::VersionResponse* resp);
+  absl::Status Status(const cri::StatusRequest& req, cri::StatusResponse* resp);
+  absl::Status RuntimeConfig(const cri::RuntimeConfigRequest& req, cri::RuntimeConfigResponse* resp);
+  absl::Status UpdateRuntimeConfig(const cri::UpdateRuntimeConfigRequest& req,
+                                   cri::UpdateRuntimeConfigResponse* resp);
+  absl::Status RunPodSandbox(const cri::RunPodSandboxRequest& req, cri::RunPodSandboxResponse* resp);
+  absl::Status StopPodSandbox(const cri::StopPodSandboxRequest& req, cri::StopPodSandboxResponse* resp);
+  absl::Status RemovePodSandbox(const cri::RemovePodSandboxRequest& req,
+                                cri::RemovePodSandboxResponse* resp);
+  absl::Status PodSandboxStatus(const cri::PodSandboxStatusRequest& req,
+                                cri::PodSandboxStatusResponse* resp);
+  absl::Status ListPodSandbox(const cri::ListPodSandboxRequest& req, cri::ListPodSandboxResponse* resp);
+  absl::Status CreateContainer(const cri::CreateContainerRequest& req,
+                               cri::CreateContainerResponse* resp);
+  absl::Status StartContainer(const cri::StartContainerRequest& req, cri::StartContainerResponse* resp);
+  absl::Status StopContainer(const cri::StopContainerRequest& req, cri::StopContainerResponse* resp);
+  absl::Status RemoveContainer(const cri::RemoveContainerRequest& req,
+                               cri::RemoveContainerResponse* resp);
+  absl::Status ListContainers(const cri::ListContainersRequest& req, cri::ListContainersResponse* resp);
+  absl::Status ContainerStatus(const cri::ContainerStatusRequest& req,
+                               cri::ContainerStatusResponse* resp);
+  absl::Status UpdateContainerResources(const cri::UpdateContainerResourcesRequest& req,
+                                        cri::UpdateContainerResourcesResponse* resp);
+  absl::Status ReopenContainerLog(const cri::ReopenContainerLogRequest& req,
+                                  cri::ReopenContainerLogResponse* resp);
+  absl::Status ExecSync(const cri::ExecSyncRequest& req, cri::ExecSyncResponse* resp);
+  absl::Status ContainerStats(const cri::ContainerStatsRequest& req, cri::ContainerStatsResponse* resp);
+  absl::Status ListContainerStats(const cri::ListContainerStatsRequest& req,
+                                  cri::ListContainerStatsResponse* resp);
+  absl::Status PodSandboxStats(const cri::PodSandboxStatsRequest& req,
+                               cri::PodSandboxStatsResponse* resp);
+  absl::Status ListPodSandboxStats(const cri::ListPodSandboxStatsRequest& req,
+                                   cri::ListPodSandboxStatsResponse* resp);
+
+  // ImageService.
+  absl::Status ListImages(const cri::ListImagesRequest& req, cri::ListImagesResponse* resp);
+  absl::Status ImageStatus(const cri::ImageStatusRequest& req, cri::ImageStatusResponse* resp);
+  absl::Status PullImage(const cri::PullImageRequest& req, cri::PullImageResponse* resp);
+  absl::Status RemoveImage(const cri::RemoveImageRequest& req, cri::RemoveImageResponse* resp);
+  absl::Status ImageFsInfo(const cri::ImageFsInfoRequest& req, cri::ImageFsInfoResponse* resp);
+
+  ContainerEvents& events() { return events_; }
+  image::ImageStore& images() { return *images_; }
+
+ private:
+  explicit Runtime(const RuntimeOptions& options);
+
+  std::string SandboxStateDir(const std::string& id) const;
+  std::string SandboxRunDir(const std::string& id) const;
+  std::string BundleDir(const std::string& id) const;
+
+  std::shared_ptr<Sandbox> FindSandbox(const std::string& id_or_prefix, absl::Status* status);
+  std::shared_ptr<Container> FindContainer(const std::string& id_or_prefix, absl::Status* status);
+  std::vector<std::shared_ptr<Container>> ContainersOf(const std::string& sandbox_id);
+
+  absl::Status SaveSandbox(const Sandbox& sandbox);
+  absl::Status SaveContainer(const Container& container);
+  void FillSandboxStatus(const Sandbox& sandbox, cri::PodSandboxStatus* out);
+  void FillContainerStatus(const Container& container, cri::ContainerStatus* out);
+  void EmitEvent(const Container& container, cri::ContainerEventType type);
+
+  // Reads exit.json of the container (after the shim wrote it) into its record.
+  void OnContainerExit(const std::string& id);
+  bool ApplyExitRecord(Container& container);
+  absl::Status StopContainerLocked(Container& container, int64_t timeout_seconds);
+  absl::Status RemoveContainerLocked(Container& container);
+  absl::Status Recover();
+  void RecoverSandbox(const std::string& id);
+  void RecoverContainer(const std::string& id);
+
+  RuntimeOptions options_;
+  std::unique_ptr<CgroupManager> cgroups_;
+  std::unique_ptr<image::ImageStore> images_;
+  NameRegistry sandbox_names_;
+  NameRegistry container_names_;
+  ContainerEvents events_;
+  std::unique_ptr<ExitWatcher> exit_watcher_;
+
+  std::mutex mu_;  // guards the two maps, not the records' operations
+  std::map<std::string, std::shared_ptr<Sandbox>> sandboxes_;
+  std::map<std::string, std::shared_ptr<Container>> containers_;
+  std::condition_variable exit_cv_;  // notified (with mu_) on each container exit
+};
+
+// CRI status -> the gRPC code names are kept: InvalidArgument, NotFound, ...
+// Helpers shared by the runtime's files.
+std::string NewId();
+bool MatchesLabels(const google::protobuf::Map<std::string, std::string>& labels,
+                   const google::protobuf::Map<std::string, std::string>& selector);
+
+}  // namespace berth
