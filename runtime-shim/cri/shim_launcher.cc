@@ -68,8 +68,9 @@ absl::StatusOr<pid_t> Spawn(std::vector<std::string> args, posix_spawn_file_acti
   return pid;
 }
 
-// Reads `fd` to EOF or until the deadline (monotonic nanos; 0: none).
-absl::Status ReadAll(int fd, std::string* out, int64_t deadline) {
+// Reads `fd` to EOF (or, with `stop_at_newline`, to the first line) or until
+// the deadline (monotonic nanos; 0: none).
+absl::Status ReadAll(int fd, std::string* out, int64_t deadline, bool stop_at_newline = false) {
   char buf[4096];
   for (;;) {
     int wait_ms = -1;
@@ -86,6 +87,7 @@ absl::Status ReadAll(int fd, std::string* out, int64_t deadline) {
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (got <= 0) return absl::OkStatus();
     out->append(buf, got);
+    if (stop_at_newline && out->find('\n') != std::string::npos) return absl::OkStatus();
   }
 }
 
@@ -104,7 +106,8 @@ absl::StatusOr<int> LaunchShimCreate(const std::string& shim_path, const std::st
   if (!pid.ok()) return pid.status();
   ready.CloseWrite();
   std::string line;
-  absl::Status read = ReadAll(ready.r, &line, MonotonicNanos() + absl::ToInt64Nanoseconds(timeout));
+  absl::Status read =
+      ReadAll(ready.r, &line, MonotonicNanos() + absl::ToInt64Nanoseconds(timeout), /*stop_at_newline=*/true);
   // The first shim process exits as soon as it has forked the real one.
   int wstatus = 0;
   while (waitpid(*pid, &wstatus, 0) < 0 && errno == EINTR) {

@@ -24,12 +24,19 @@ absl::Status JoinCgroups(const ContainerSpec& spec) {
 
 absl::Status ApplyProcessSecurity(const ContainerSpec& spec, const std::string& seccomp_profile) {
   std::vector<gid_t> groups(spec.additional_gids.begin(), spec.additional_gids.end());
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while
+  // we still have it (as runc does); the profile must then allow the calls
+  // that switch the user and capabilities.
+  bool seccomp_first = !seccomp_profile.empty() && !spec.no_new_privs;
+  if (seccomp_first) {
+    RETURN_IF_ERROR(Annotate(LoadSeccompProfile(seccomp_profile), "load seccomp.json"));
+  }
   RETURN_IF_ERROR(Annotate(SetUserAndCapabilities(spec.uid, spec.gid, groups, spec.capabilities),
                            absl::StrCat("set user ", spec.uid, ":", spec.gid, " and capabilities")));
   if (spec.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     return ErrnoError("prctl(PR_SET_NO_NEW_PRIVS)");
   }
-  if (!seccomp_profile.empty()) {
+  if (!seccomp_profile.empty() && !seccomp_first) {
     RETURN_IF_ERROR(Annotate(LoadSeccompProfile(seccomp_profile), "load seccomp.json"));
   }
   return absl::OkStatus();
