@@ -19,7 +19,7 @@ packages=(
   # tests
   libgtest-dev libgmock-dev iproute2 dbus busybox-static util-linux procps psmisc
   # peers measured side by side: containerd with runc, and conmon
-  containerd runc conmon
+  containerd runc conmon containernetworking-plugins
 )
 
 export DEBIAN_FRONTEND=noninteractive
