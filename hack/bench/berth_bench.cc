@@ -228,6 +228,8 @@ int RunPods(const Options& options) {
   ForEachConcurrently(options.count, options.concurrency, [&](int i) {
     v1::PodSandboxConfig& pod = configs[i];
     pod = e2e::MinimalPodSandboxConfig(absl::StrCat("bench-", i), absl::StrCat("bench-", run_id, "-", i));
+    // What the kubelet sends for a pod without shareProcessNamespace.
+    pod.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(v1::CONTAINER);
     if (options.host_network) {
       // As kubelet does: a pod in the host's UTS namespace gets no hostname
       // (runc refuses to set one there).
@@ -241,6 +243,8 @@ int RunPods(const Options& options) {
     pods[i].pod_id = *pod_id;
     v1::ContainerConfig container =
         e2e::MinimalContainerConfig("sleeper", options.image, {"sleep", "3600"});
+    container.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(
+        v1::CONTAINER);
     auto id = timed("CreateContainer",
                     [&] { return client.CreateContainer(*pod_id, container, pod); });
     if (!id.ok()) return;
