@@ -2,6 +2,7 @@
 // ReopenContainerLog, ExecSync.
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <fstream>
 
@@ -78,6 +79,26 @@ int ImageStopSignal(const std::string& name) {
   int num = 0;
   if (absl::SimpleAtoi(name, &num) && num > 0 && num < 65) return num;
   return SIGTERM;
+}
+
+// Device cgroup rules of a non-privileged container: deny everything but the
+// nodes every container has (null, zero, full, random, urandom, tty, ptmx,
+// pts, tun), mknod of any node, and the devices the config asks for. A
+// privileged container keeps its parent's (allow-all) rules.
+std::vector<std::string> DeviceRules(const cri::ContainerConfig& config) {
+  if (config.linux().security_context().privileged()) return {};
+  std::vector<std::string> rules = {"c *:* m",   "b *:* m",   "c 1:3 rwm", "c 1:5 rwm",
+                                    "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm",
+                                    "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm"};
+  for (const auto& device : config.devices()) {
+    struct stat st {};
+    if (stat(device.host_path().c_str(), &st) != 0) continue;  // the spec builder reports it
+    if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) continue;
+    std::string perms = device.permissions().empty() ? "rwm" : device.permissions();
+    rules.push_back(absl::StrCat(S_ISCHR(st.st_mode) ? "c " : "b ", major(st.st_rdev), ":",
+                                 minor(st.st_rdev), " ", perms));
+  }
+  return rules;
 }
 
 CgroupResources ToCgroupResources(const cri::LinuxContainerResources& r) {
@@ -165,7 +186,9 @@ absl::Status Runtime::CreateContainer(const cri::CreateContainerRequest& req,
     if (auto s = MkdirAll(bundle + dir, 0711); !s.ok()) return undo(s);
   }
   c->cgroup = absl::StrCat(sandbox->cgroup, "/", c->id);
-  if (auto s = cgroups_->Create(c->cgroup, ToCgroupResources(config.linux().resources())); !s.ok()) {
+  CgroupResources resources = ToCgroupResources(config.linux().resources());
+  resources.device_rules = DeviceRules(config);
+  if (auto s = cgroups_->Create(c->cgroup, resources); !s.ok()) {
     return undo(Annotate(s, "config.linux.resources"));
   }
   cgroup_created = true;
