@@ -142,15 +142,6 @@ absl::Status Runtime::RunPodSandbox(const cri::RunPodSandboxRequest& req,
   ASSIGN_OR_RETURN(sandbox->namespaces, PinNamespaces(pin));
   cleanup.Add([&] { UnpinNamespaces(pin.dir).IgnoreError(); });
 
-  if (ns.pid() == cri::POD) {
-    std::string pidfile = run_dir + "/pidns-init.pid";
-    RETURN_IF_ERROR(Annotate(RunShimToCompletion(options_.shim_path, {"pidns-init", "--pidfile", pidfile}),
-                             "start the pod's pid namespace init"));
-    ASSIGN_OR_RETURN(std::string pid_text, ReadFile(pidfile));
-    sandbox->pidns_init_pid = std::string(absl::StripAsciiWhitespace(pid_text));
-    cleanup.Add([&] { KillPidnsInit(sandbox->pidns_init_pid); });
-  }
-
   // Files every container of the pod mounts.
   std::string hostname = config.hostname();
   if (host_net) {
@@ -185,6 +176,21 @@ absl::Status Runtime::RunPodSandbox(const cri::RunPodSandboxRequest& req,
   RETURN_IF_ERROR(Annotate(cgroups_->Create(sandbox->cgroup, pod_resources),
                            absl::StrCat("create the pod cgroup ", sandbox->cgroup)));
   if (sandbox->owns_cgroup) cleanup.Add([&] { cgroups_->Destroy(sandbox->cgroup).IgnoreError(); });
+
+  if (ns.pid() == cri::POD) {
+    std::string pidfile = run_dir + "/pidns-init.pid";
+    RETURN_IF_ERROR(Annotate(RunShimToCompletion(options_.shim_path, {"pidns-init", "--pidfile", pidfile}),
+                             "start the pod's pid namespace init"));
+    ASSIGN_OR_RETURN(std::string pid_text, ReadFile(pidfile));
+    sandbox->pidns_init_pid = std::string(absl::StripAsciiWhitespace(pid_text));
+    cleanup.Add([&] { KillPidnsInit(sandbox->pidns_init_pid); });
+    // The reaper belongs to the pod, as a pause container would.
+    ASSIGN_OR_RETURN(auto procs_dirs, cgroups_->ProcsDirs(sandbox->cgroup));
+    for (const auto& dir : procs_dirs) {
+      RETURN_IF_ERROR(Annotate(WriteKnob(dir + "/cgroup.procs", sandbox->pidns_init_pid),
+                               "move the pod's pid namespace init into the pod cgroup"));
+    }
+  }
 
   sandbox->state = cri::SANDBOX_READY;
   RETURN_IF_ERROR(SaveSandbox(*sandbox));
