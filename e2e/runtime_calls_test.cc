@@ -191,7 +191,9 @@ TEST_F(CriE2eTest, ImageAndRuntimeStatus) {
   ASSERT_GE(fs.image_filesystems_size(), 1);
   EXPECT_FALSE(fs.image_filesystems(0).fs_id().mountpoint().empty());
   // containerd fills the usage in from a periodic scan: 0 right after start.
-  if (!IsContainerd()) EXPECT_GT(fs.image_filesystems(0).used_bytes().value(), 0u);
+  if (!IsContainerd()) {
+    EXPECT_GT(fs.image_filesystems(0).used_bytes().value(), 0u);
+  }
 
   v1::StatusRequest status_req;
   v1::StatusResponse status;
