@@ -349,14 +349,17 @@ cmd_down() {
   fi
   ((${#leftovers[@]})) && say "processes still using $state_dir or $run_dir: ${leftovers[*]}"
   ((${#mounts[@]})) && say "mounts left: ${mounts[*]}"
-  cat <<EOF
-local-up: berth is down. Left in place:
-  $state_dir   images and (now empty) pod state; the next 'up' reuses it
-  $run_dir
-  $cache_dir   the built busybox image
-  $log_file and $(demo_log_dir)
-Wipe all of it with: $repo/hack/local-up.sh down --purge
-EOF
+  local left=() path
+  for path in "$state_dir" "$run_dir" "$cache_dir" "$log_file" "$(demo_log_dir)"; do
+    [[ -n $path && -e $path ]] && left+=("$path")
+  done
+  if ((${#left[@]} == 0)); then
+    say "berth is down; nothing of it is left on disk"
+    return
+  fi
+  say "berth is down. Left in place (the next 'up' reuses the images in $state_dir):"
+  printf '  %s\n' "${left[@]}"
+  say "wipe it with: $repo/hack/local-up.sh down --purge"
 }
 
 cmd_status() {
