@@ -22,13 +22,6 @@ namespace cri = ::runtime::v1;
 
 namespace {
 
-const char* const kDefaultMaskedPaths[] = {
-    "/proc/acpi",       "/proc/asound",      "/proc/kcore",       "/proc/keys",
-    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-    "/proc/scsi",       "/sys/firmware",     "/sys/devices/virtual/powercap"};
-const char* const kDefaultReadonlyPaths[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-                                             "/proc/sysrq-trigger"};
-
 // Reads one colon-separated database file (passwd, group) from the top-most layer that has it.
 std::vector<std::vector<std::string>> ReadImageDb(const std::vector<std::string>& lower_dirs,
                                                   const char* relative) {
@@ -345,14 +338,11 @@ absl::StatusOr<BuiltSpec> BuildContainerSpec(const SpecInputs& in) {
   }
   ASSIGN_OR_RETURN(built.seccomp_profile, SeccompFor(sc));
   spec.seccomp = !built.seccomp_profile.empty();
+  // Exactly what the client asks for, as containerd does: the kubelet sends
+  // its default list (procMount Default) and none for Unmasked.
   if (!sc.privileged()) {
-    if (sc.masked_paths_size() > 0 || sc.readonly_paths_size() > 0) {
-      spec.masked_paths.assign(sc.masked_paths().begin(), sc.masked_paths().end());
-      spec.readonly_paths.assign(sc.readonly_paths().begin(), sc.readonly_paths().end());
-    } else {
-      spec.masked_paths.assign(std::begin(kDefaultMaskedPaths), std::end(kDefaultMaskedPaths));
-      spec.readonly_paths.assign(std::begin(kDefaultReadonlyPaths), std::end(kDefaultReadonlyPaths));
-    }
+    spec.masked_paths.assign(sc.masked_paths().begin(), sc.masked_paths().end());
+    spec.readonly_paths.assign(sc.readonly_paths().begin(), sc.readonly_paths().end());
   }
   int64_t oom = config.linux().resources().oom_score_adj();
   if (oom < -1000 || oom > 1000) {
