@@ -76,7 +76,8 @@ absl::StatusOr<std::string> ResolvConf(const cri::PodSandboxConfig& config) {
   return text;
 }
 
-// Undo steps of a half-made sandbox, run in reverse unless dismissed.
+// Undo steps of a half-made sandbox, run in reverse unless dismissed. Steps
+// capture by value: they run after the locals declared later are gone.
 class Cleanup {
  public:
   ~Cleanup() {
@@ -122,14 +123,14 @@ absl::Status Runtime::RunPodSandbox(const cri::RunPodSandboxRequest& req,
   const std::string name_key = SandboxNameKey(config.metadata());
   RETURN_IF_ERROR(sandbox_names_.Reserve(name_key, sandbox->id));
   Cleanup cleanup;
-  cleanup.Add([&] { sandbox_names_.Release(name_key); });
+  cleanup.Add([this, name_key] { sandbox_names_.Release(name_key); });
 
   const std::string state_dir = SandboxStateDir(sandbox->id);
   const std::string run_dir = SandboxRunDir(sandbox->id);
   RETURN_IF_ERROR(MkdirAll(state_dir, 0711));
-  cleanup.Add([&] { RemoveAll(state_dir).IgnoreError(); });
+  cleanup.Add([state_dir] { RemoveAll(state_dir).IgnoreError(); });
   RETURN_IF_ERROR(MkdirAll(run_dir, 0711));
-  cleanup.Add([&] { RemoveAll(run_dir).IgnoreError(); });
+  cleanup.Add([run_dir] { RemoveAll(run_dir).IgnoreError(); });
 
   // Namespaces: uts follows the network, as the kubelet asks for it.
   PinRequest pin;
@@ -140,7 +141,7 @@ absl::Status Runtime::RunPodSandbox(const cri::RunPodSandboxRequest& req,
   pin.hostname = config.hostname();
   pin.sysctls.insert(config.linux().sysctls().begin(), config.linux().sysctls().end());
   ASSIGN_OR_RETURN(sandbox->namespaces, PinNamespaces(pin));
-  cleanup.Add([&] { UnpinNamespaces(pin.dir).IgnoreError(); });
+  cleanup.Add([dir = pin.dir] { UnpinNamespaces(dir).IgnoreError(); });
 
   // Files every container of the pod mounts.
   std::string hostname = config.hostname();
@@ -175,7 +176,7 @@ absl::Status Runtime::RunPodSandbox(const cri::RunPodSandboxRequest& req,
   CgroupResources pod_resources;
   RETURN_IF_ERROR(Annotate(cgroups_->Create(sandbox->cgroup, pod_resources),
                            absl::StrCat("create the pod cgroup ", sandbox->cgroup)));
-  if (sandbox->owns_cgroup) cleanup.Add([&] { cgroups_->Destroy(sandbox->cgroup).IgnoreError(); });
+  if (sandbox->owns_cgroup) cleanup.Add([this, sandbox] { cgroups_->Destroy(sandbox->cgroup).IgnoreError(); });
 
   if (ns.pid() == cri::POD) {
     std::string pidfile = run_dir + "/pidns-init.pid";
@@ -183,7 +184,7 @@ absl::Status Runtime::RunPodSandbox(const cri::RunPodSandboxRequest& req,
                              "start the pod's pid namespace init"));
     ASSIGN_OR_RETURN(std::string pid_text, ReadFile(pidfile));
     sandbox->pidns_init_pid = std::string(absl::StripAsciiWhitespace(pid_text));
-    cleanup.Add([&] { KillPidnsInit(sandbox->pidns_init_pid); });
+    cleanup.Add([sandbox] { KillPidnsInit(sandbox->pidns_init_pid); });
     // The reaper belongs to the pod, as a pause container would.
     ASSIGN_OR_RETURN(auto procs_dirs, cgroups_->ProcsDirs(sandbox->cgroup));
     for (const auto& dir : procs_dirs) {
