@@ -10,13 +10,10 @@
 #include <string>
 
 #include "runtime-shim/shim/container_rootfs.h"
+#include "runtime-shim/shim/init_sync.h"
 #include "runtime-shim/spec/container_spec.h"
 
 namespace berth::shim {
-
-inline constexpr char kSyncReady = 'R';
-inline constexpr char kSyncError = 'E';
-inline constexpr char kStartByte = 'S';
 
 struct InitPlan {
   const ContainerSpec* spec = nullptr;

@@ -1,13 +1,10 @@
 #include "runtime-shim/shim/container_shim.h"
 
 #include <fcntl.h>
-#include <malloc.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/epoll.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -21,8 +18,8 @@
 #include "common/errors.h"
 #include "common/fs.h"
 #include "common/status_macros.h"
-#include "common/time.h"
 #include "runtime-shim/shim/container_init.h"
+#include "runtime-shim/shim/monitor_handoff.h"
 #include "runtime-shim/shim/namespace_plan.h"
 #include "runtime-shim/shim/oom_counter.h"
 
@@ -31,9 +28,6 @@ namespace {
 
 constexpr char kSocketName[] = "shim.sock";
 constexpr int kReadyFd = 3;
-
-// epoll tags: which fd an event is for.
-enum Tag : uint64_t { kTagSignal = 1, kTagListener = 2, kTagStdout = 3, kTagStderr = 4 };
 
 absl::Status SetNonBlocking(int fd) {
   int flags = ::fcntl(fd, F_GETFL);
@@ -65,17 +59,12 @@ absl::Status ContainerShim::OpenLog() {
   return absl::OkStatus();
 }
 
-void ContainerShim::WriteLog(const std::string& framed) {
-  // A log write failure (disk full) must not take the container down.
-  if (log_fd_.valid() && !framed.empty()) (void)WriteFully(log_fd_.get(), framed, "log");
-}
-
 absl::Status ContainerShim::SetupStdio(UniqueFd* child_in, UniqueFd* child_out,
                                        UniqueFd* child_err) {
   if (spec_.tty) {
     int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0) return ErrnoError("open /dev/ptmx");
-    outputs_[0].fd.Reset(master);
+    outputs_[0].Reset(master);
     if (::grantpt(master) != 0 || ::unlockpt(master) != 0) return ErrnoError("unlock pty");
     char name[64];
     if (::ptsname_r(master, name, sizeof(name)) != 0) return ErrnoError("ptsname");
@@ -95,10 +84,10 @@ absl::Status ContainerShim::SetupStdio(UniqueFd* child_in, UniqueFd* child_out,
     if (null_fd < 0) return ErrnoError("open /dev/null");
     child_in->Reset(null_fd);
   }
-  RETURN_IF_ERROR(MakePipe(&outputs_[0].fd, child_out));
-  RETURN_IF_ERROR(MakePipe(&outputs_[1].fd, child_err));
-  RETURN_IF_ERROR(SetNonBlocking(outputs_[0].fd.get()));
-  RETURN_IF_ERROR(SetNonBlocking(outputs_[1].fd.get()));
+  RETURN_IF_ERROR(MakePipe(&outputs_[0], child_out));
+  RETURN_IF_ERROR(MakePipe(&outputs_[1], child_err));
+  RETURN_IF_ERROR(SetNonBlocking(outputs_[0].get()));
+  RETURN_IF_ERROR(SetNonBlocking(outputs_[1].get()));
   return absl::OkStatus();
 }
 
@@ -128,16 +117,12 @@ absl::Status ContainerShim::Create() {
     ASSIGN_OR_RETURN(plan.seccomp_profile, ReadFile("seccomp.json"));
   }
   RETURN_IF_ERROR(OpenLog());
-  outputs_[0].framer = std::make_unique<CriLogFramer>("stdout");
-  outputs_[1].framer = std::make_unique<CriLogFramer>("stderr");
   oom_kills_at_create_ = ReadOomKillCount(spec_.memory_cgroup_dir);
 
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
   if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) return ErrnoError("block SIGCHLD");
-  signal_fd_.Reset(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!signal_fd_.valid()) return ErrnoError("signalfd");
   ::signal(SIGPIPE, SIG_IGN);
 
   UniqueFd child_in, child_out, child_err, sync_writer, start_reader;
@@ -188,227 +173,36 @@ absl::Status ContainerShim::Create() {
   RETURN_IF_ERROR(AtomicWriteFile("init.pid", std::to_string(init_pid_), 0644, false));
   RETURN_IF_ERROR(Listen());
 
-  epoll_fd_.Reset(::epoll_create1(EPOLL_CLOEXEC));
-  if (!epoll_fd_.valid()) return ErrnoError("epoll_create1");
-  auto add = [&](int fd, uint64_t tag) -> absl::Status {
-    struct epoll_event ev = {};
-    ev.events = EPOLLIN;
-    ev.data.u64 = tag;
-    if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return ErrnoError("epoll_ctl");
-    return absl::OkStatus();
-  };
-  RETURN_IF_ERROR(add(signal_fd_.get(), kTagSignal));
-  RETURN_IF_ERROR(add(listener_.get(), kTagListener));
-  RETURN_IF_ERROR(add(outputs_[0].fd.get(), kTagStdout));
-  if (outputs_[1].fd.valid()) RETURN_IF_ERROR(add(outputs_[1].fd.get(), kTagStderr));
-  // Give back what parsing and setup allocated: the idle shim should stay small.
-  ::malloc_trim(0);
   return absl::OkStatus();
 }
 
-bool ContainerShim::PumpOutput(Output* out) {
-  if (!out->fd.valid()) return false;
-  char buf[8192];
-  std::string framed;
-  while (true) {
-    ssize_t n = ::read(out->fd.get(), buf, sizeof(buf));
-    if (n > 0) {
-      out->framer->Append(absl::string_view(buf, static_cast<size_t>(n)), NowUnixNanos(), &framed);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) {
-      WriteLog(framed);
-      return true;
-    }
-    // EOF, or EIO from a pty master once the last slave closed.
-    out->framer->Flush(NowUnixNanos(), &framed);
-    WriteLog(framed);
-    out->fd.Reset();
-    return false;
-  }
-}
-
-void ContainerShim::DrainOutputs() {
-  for (Output& out : outputs_) {
-    if (!PumpOutput(&out)) continue;
-    // Writers that outlive the init (a shared pid namespace) keep the pipe
-    // open: log what is there and flush the tail, but do not wait for them.
-    std::string framed;
-    out.framer->Flush(NowUnixNanos(), &framed);
-    WriteLog(framed);
-  }
-}
-
-void ContainerShim::WriteExitRecord(const ExitRecord& record) {
-  (void)AtomicWriteFile("exit.json", ExitRecordToJson(record));
-  state_ = State::kExited;
-  exit_code_ = record.exit_code;
-}
-
-void ContainerShim::RecordExit(int wait_status) {
-  DrainOutputs();
-  ExitRecord record;
-  if (WIFSIGNALED(wait_status)) {
-    record.signal = WTERMSIG(wait_status);
-    record.exit_code = 128 + record.signal;
-  } else {
-    record.exit_code = WEXITSTATUS(wait_status);
-  }
-  int64_t oom_kills = ReadOomKillCount(spec_.memory_cgroup_dir);
-  record.oom_killed = oom_kills > 0 && oom_kills > oom_kills_at_create_;
-  record.reason = record.oom_killed ? "OOMKilled" : record.exit_code == 0 ? "Completed" : "Error";
-  record.started_at = started_at_;
-  record.finished_at = NowUnixNanos();
-  WriteExitRecord(record);
-}
-
-void ContainerShim::RecordStartError(const std::string& message) {
-  DrainOutputs();
-  ExitRecord record;
-  record.exit_code = 128;
-  record.reason = "StartError";
-  record.message = message;
-  record.finished_at = NowUnixNanos();
-  WriteExitRecord(record);
-}
-
-void ContainerShim::ReapChildren() {
-  while (true) {
-    int status = 0;
-    pid_t pid = ::waitpid(-1, &status, WNOHANG);
-    if (pid <= 0) return;
-    if (pid == init_pid_ && state_ != State::kExited) RecordExit(status);
-  }
-}
-
-std::string ContainerShim::Start() {
-  if (state_ != State::kCreated) {
-    return state_ == State::kRunning ? "error container is already running"
-                                     : "error container has exited";
-  }
-  const char start = kStartByte;
-  if (auto s = WriteFully(start_writer_.get(), absl::string_view(&start, 1), "start pipe");
-      !s.ok()) {
-    return absl::StrCat("error ", OneLine(s.message()));
-  }
-  start_writer_.Reset();
-  std::string message;
-  absl::Status read = ReadToEof(sync_reader_.get(), &message, 4096, "sync pipe");
-  sync_reader_.Reset();
-  if (read.ok() && message.empty()) {
-    started_at_ = NowUnixNanos();
-    (void)AtomicWriteFile("started", std::to_string(started_at_), 0644, false);
-    state_ = State::kRunning;
-    return "ok";
-  }
-  if (!message.empty() && message[0] == kSyncError) message.erase(0, 1);
-  if (!read.ok()) message = std::string(read.message());
+void ContainerShim::Abort() {
+  if (init_pid_ <= 0) return;
+  ::kill(init_pid_, SIGKILL);
   int status = 0;
-  if (::waitpid(init_pid_, &status, 0) == init_pid_) {
-    // Reaped here, so the SIGCHLD path will not record it again.
-    RecordStartError(message);
+  while (::waitpid(init_pid_, &status, 0) < 0 && errno == EINTR) {
   }
-  return absl::StrCat("error ", OneLine(message));
+  init_pid_ = -1;
 }
 
-std::string ContainerShim::Execute(const ControlCommand& command) {
-  switch (command.kind) {
-    case ControlCommand::Kind::kStart:
-      return Start();
-    case ControlCommand::Kind::kKill:
-      // After the exit the pid may belong to someone else: never signal it.
-      if (state_ != State::kExited && ::kill(init_pid_, command.signal) != 0) {
-        return absl::StrCat("error kill ", init_pid_, ": ", std::strerror(errno));
-      }
-      return "ok";
-    case ControlCommand::Kind::kReopenLog:
-      log_fd_.Reset();
-      if (auto s = OpenLog(); !s.ok()) return absl::StrCat("error ", OneLine(s.message()));
-      return "ok";
-    case ControlCommand::Kind::kStatus:
-      switch (state_) {
-        case State::kCreated:
-          return absl::StrCat("created ", init_pid_);
-        case State::kRunning:
-          return absl::StrCat("running ", init_pid_);
-        case State::kExited:
-          return absl::StrCat("exited ", exit_code_);
-      }
-      return "error unknown state";
-    case ControlCommand::Kind::kShutdown:
-      if (state_ != State::kExited) {
-        ::kill(init_pid_, SIGKILL);
-        int status = 0;
-        if (::waitpid(init_pid_, &status, 0) == init_pid_) RecordExit(status);
-      }
-      ::unlink(kSocketName);
-      shutdown_ = true;
-      return "ok";
-  }
-  return "error unknown command";
-}
-
-void ContainerShim::HandleConnection(int fd) {
-  UniqueFd conn(fd);
-  // A client that connects and says nothing must not stall the shim for long.
-  struct timeval tv = {2, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  std::string line;
-  char buf[256];
-  while (line.find('\n') == std::string::npos && line.size() < 1024) {
-    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    line.append(buf, static_cast<size_t>(n));
-  }
-  std::string reply;
-  if (line.find('\n') == std::string::npos) {
-    reply = "error incomplete command line";
-  } else {
-    line.resize(line.find('\n'));
-    auto command = ParseControlCommand(line);
-    reply = command.ok() ? Execute(*command)
-                         : absl::StrCat("error ", OneLine(command.status().message()));
-  }
-  reply += '\n';
-  (void)::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
-}
-
-int ContainerShim::Serve() {
-  while (!shutdown_) {
-    struct epoll_event events[8];
-    int n = ::epoll_wait(epoll_fd_.get(), events, 8, -1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return 1;
-    }
-    for (int i = 0; i < n && !shutdown_; ++i) {
-      switch (events[i].data.u64) {
-        case kTagSignal: {
-          struct signalfd_siginfo info;
-          while (::read(signal_fd_.get(), &info, sizeof(info)) == sizeof(info)) {
-          }
-          ReapChildren();
-          break;
-        }
-        case kTagListener: {
-          int conn = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-          if (conn >= 0) HandleConnection(conn);
-          break;
-        }
-        case kTagStdout:
-        case kTagStderr: {
-          Output& out = outputs_[events[i].data.u64 == kTagStdout ? 0 : 1];
-          // Closing the fd removes it from the epoll set.
-          PumpOutput(&out);
-          break;
-        }
-      }
-    }
-  }
-  return 0;
+absl::Status ContainerShim::HandOff(const std::string& bundle, int ready_fd) {
+  MonitorArgs args;
+  args.bundle = bundle.c_str();
+  args.init_pid = init_pid_;
+  args.oom_kills_at_create = oom_kills_at_create_;
+  args.ready_fd = ready_fd;
+  args.listen_fd = listener_.get();
+  args.start_fd = start_writer_.get();
+  args.sync_fd = sync_reader_.get();
+  args.stdout_fd = outputs_[0].get();
+  args.stderr_fd = outputs_[1].get();
+  args.stdin_fd = stdin_writer_.get();
+  args.log_fd = log_fd_.get();
+  args.log_path = spec_.log_path.c_str();
+  args.memory_cgroup_dir = spec_.memory_cgroup_dir.c_str();
+  absl::Status status = ExecMonitor(MonitorPath(), args);
+  Abort();
+  return status;
 }
 
 int RunCreateCommand(const std::string& bundle) {
@@ -436,12 +230,12 @@ int RunCreateCommand(const std::string& bundle) {
     return 1;
   }
   ContainerShim shim;
-  if (absl::Status status = shim.Create(); !status.ok()) {
-    report(absl::StrCat("error ", OneLine(status.message())));
-    return 1;
-  }
-  report(absl::StrCat("ok ", shim.init_pid()));
-  return shim.Serve();
+  absl::Status status = shim.Create();
+  // On success the monitor reports "ok <pid>" and this call does not return.
+  if (status.ok()) status = shim.HandOff(bundle, kReadyFd);
+  shim.Abort();
+  report(absl::StrCat("error ", OneLine(status.message())));
+  return 1;
 }
 
 }  // namespace berth::shim

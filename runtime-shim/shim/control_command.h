@@ -1,11 +1,11 @@
 // The shim's control protocol: one command line per connection on
 // <bundle>/shim.sock, one reply line (see README.md).
+// No allocation and no libc: berth-shim-monitor links it without libc.
 #pragma once
 
-#include <string>
+#include <string_view>
 
-#include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
+#include "runtime-shim/shim/small_text.h"
 
 namespace berth::shim {
 
@@ -16,7 +16,8 @@ struct ControlCommand {
 };
 
 // Parses "start", "kill <signum>", "reopen-log", "status", "shutdown"
-// (a trailing "\n" or "\r\n" is ignored). Errors name the bad input.
-absl::StatusOr<ControlCommand> ParseControlCommand(absl::string_view line);
+// (a trailing "\n" or "\r\n" is ignored). On bad input returns false and
+// writes what was wrong, naming the input, to `error`.
+bool ParseControlCommand(std::string_view line, ControlCommand* command, TextSpan* error);
 
 }  // namespace berth::shim

@@ -1,0 +1,71 @@
+#include "runtime-shim/shim/monitor_handoff.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+
+namespace berth::shim {
+
+std::vector<std::string> FormatMonitorArgs(const MonitorArgs& args) {
+  std::vector<std::string> argv = {"--bundle", args.bundle,
+                                   "--init-pid", std::to_string(args.init_pid),
+                                   "--oom-kills-at-create", std::to_string(args.oom_kills_at_create)};
+  auto fd = [&](const char* flag, int value) {
+    if (value < 0) return;
+    argv.push_back(flag);
+    argv.push_back(std::to_string(value));
+  };
+  fd("--ready-fd", args.ready_fd);
+  fd("--listen-fd", args.listen_fd);
+  fd("--start-fd", args.start_fd);
+  fd("--sync-fd", args.sync_fd);
+  fd("--stdout-fd", args.stdout_fd);
+  fd("--stderr-fd", args.stderr_fd);
+  fd("--stdin-fd", args.stdin_fd);
+  fd("--log-fd", args.log_fd);
+  if (*args.log_path != '\0') {
+    argv.push_back("--log");
+    argv.push_back(args.log_path);
+  }
+  if (*args.memory_cgroup_dir != '\0') {
+    argv.push_back("--memory-cgroup");
+    argv.push_back(args.memory_cgroup_dir);
+  }
+  return argv;
+}
+
+std::string MonitorPath() {
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) return kMonitorName;
+  std::string path(self, static_cast<size_t>(n));
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? kMonitorName
+                                    : absl::StrCat(path.substr(0, slash + 1), kMonitorName);
+}
+
+absl::Status ExecMonitor(const std::string& monitor_path, const MonitorArgs& args) {
+  std::vector<std::string> words = FormatMonitorArgs(args);
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(monitor_path.c_str()));
+  for (std::string& word : words) argv.push_back(word.data());
+  argv.push_back(nullptr);
+  char* envp[] = {nullptr};
+  for (int fd : {args.ready_fd, args.listen_fd, args.start_fd, args.sync_fd, args.stdout_fd,
+                 args.stderr_fd, args.stdin_fd, args.log_fd}) {
+    if (fd >= 0 && ::fcntl(fd, F_SETFD, 0) != 0) return ErrnoError("clear FD_CLOEXEC");
+  }
+  ::execve(monitor_path.c_str(), argv.data(), envp);
+  absl::Status status = ErrnoError(absl::StrCat("exec ", monitor_path));
+  for (int fd : {args.listen_fd, args.start_fd, args.sync_fd, args.stdout_fd, args.stderr_fd,
+                 args.stdin_fd, args.log_fd}) {
+    if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+  return status;
+}
+
+}  // namespace berth::shim

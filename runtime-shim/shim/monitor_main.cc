@@ -1,0 +1,465 @@
+// berth-shim-monitor: the container's parent after setup. berth-shim execs it
+// (same pid, same children) once the init waits for `start`; from then on it
+// serves shim.sock, frames the output into the CRI log, reaps and writes
+// exit.json. It links no libc on x86_64/aarch64 (monitor_runtime.cc), so the
+// idle shim maps only a few pages. See README.md.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+
+#include <string_view>
+
+#include "runtime-shim/shim/control_command.h"
+#include "runtime-shim/shim/cri_log_framer.h"
+#include "runtime-shim/shim/exit_record_json.h"
+#include "runtime-shim/shim/init_sync.h"
+#include "runtime-shim/shim/monitor_args.h"
+#include "runtime-shim/shim/oom_counter.h"
+#include "runtime-shim/shim/raw_syscalls.h"
+#include "runtime-shim/shim/small_text.h"
+
+namespace berth::shim {
+namespace {
+
+constexpr char kSocketName[] = "shim.sock";
+
+// Large buffers live in .bss: pages nobody touches stay out of the RSS.
+char g_read_buffer[8192];
+char g_pending[2][kMaxLogLineSize];
+char g_log_buffer[kMaxLogLineSize];
+char g_sync_message[4096];
+char g_json[6 * sizeof(g_sync_message) + 512];
+char g_path[4096 + 64];
+
+void AppendErrno(long err, TextSpan* out) {
+  const char* text = sys::ErrnoText(-err);
+  if (text != nullptr) {
+    out->Append(text);
+  } else {
+    out->Append("errno ").AppendInt(-err);
+  }
+}
+
+// Replaces newlines so a message fits on one reply line.
+void AppendOneLine(std::string_view message, TextSpan* out) {
+  for (char c : message) out->Append(c == '\n' || c == '\r' ? ' ' : c);
+}
+
+// Writes `data` to `path` through a temp file and rename: 0 or -errno.
+long AtomicWrite(const char* path, std::string_view data, bool durable) {
+  TextSpan tmp(g_path, sizeof(g_path));
+  tmp.Append(path).Append(".tmp-").AppendInt(sys::GetPid());
+  const char* tmp_path = tmp.CStr();
+  long fd = sys::Open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fd;
+  long result = sys::WriteAll(static_cast<int>(fd), data.data(), data.size());
+  if (result == 0 && durable) result = sys::Fdatasync(static_cast<int>(fd));
+  sys::Close(static_cast<int>(fd));
+  if (result == 0) result = sys::Rename(tmp_path, path);
+  if (result != 0) sys::Unlink(tmp_path);
+  return result;
+}
+
+class Monitor {
+ public:
+  explicit Monitor(const MonitorArgs& args)
+      : args_(args),
+        init_pid_(args.init_pid),
+        log_fd_(args.log_fd),
+        start_fd_(args.start_fd),
+        sync_fd_(args.sync_fd),
+        framers_{CriLogFramer("stdout", g_pending[0], kMaxLogLineSize, &Monitor::Sink, this),
+                 CriLogFramer("stderr", g_pending[1], kMaxLogLineSize, &Monitor::Sink, this)} {
+    out_fds_[0] = args.stdout_fd;
+    out_fds_[1] = args.stderr_fd;
+  }
+
+  // Sets up signals; false when it could not.
+  bool Init() {
+    sys::Prctl(PR_SET_CHILD_SUBREAPER, 1);
+    sys::IgnoreSignal(SIGPIPE);
+    const uint64_t mask = sys::SignalBit(SIGCHLD);
+    if (sys::BlockSignals(mask) != 0) return false;
+    signal_fd_ = static_cast<int>(sys::SignalFd(mask, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (signal_fd_ < 0) return false;
+    // Only the fds named in MonitorArgs are open in here; make them CLOEXEC
+    // again so that nothing we might start inherits them.
+    for (int fd : {args_.listen_fd, start_fd_, sync_fd_, out_fds_[0], out_fds_[1], args_.stdin_fd,
+                   log_fd_}) {
+      if (fd >= 0) sys::Fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    // PR_SET_NAME keeps the process's comm "berth-shim", as before the exec.
+    sys::Prctl(PR_SET_NAME, reinterpret_cast<unsigned long>("berth-shim"));
+    return true;
+  }
+
+  // The event loop; returns the exit code after `shutdown`.
+  int Serve() {
+    while (!shutdown_) {
+      struct pollfd fds[4] = {{signal_fd_, POLLIN, 0},
+                              {args_.listen_fd, POLLIN, 0},
+                              {out_fds_[0], POLLIN, 0},
+                              {out_fds_[1], POLLIN, 0}};
+      long n = sys::Poll(fds, 4);
+      if (n == -EINTR) continue;
+      if (n < 0) return 1;
+      if (fds[0].revents != 0) {
+        struct signalfd_siginfo info;
+        while (sys::Read(signal_fd_, &info, sizeof(info)) == sizeof(info)) {
+        }
+        ReapChildren();
+      }
+      for (int i = 0; i < 2 && !shutdown_; ++i) {
+        // A closed output has fd -1 in its slot: poll skips it.
+        if (fds[2 + i].revents != 0 && out_fds_[i] >= 0) PumpOutput(i);
+      }
+      if (fds[1].revents != 0 && !shutdown_) {
+        long conn = sys::Accept4(args_.listen_fd, SOCK_CLOEXEC);
+        if (conn >= 0) HandleConnection(static_cast<int>(conn));
+      }
+    }
+    return 0;
+  }
+
+ private:
+  enum class State { kCreated, kRunning, kExited };
+
+  static void Sink(void* context, std::string_view prefix, std::string_view content) {
+    static_cast<Monitor*>(context)->LogLine(prefix, content);
+  }
+
+  // Buffers one framed line; lines that do not fit go out directly.
+  void LogLine(std::string_view prefix, std::string_view content) {
+    if (log_fd_ < 0) return;
+    const size_t size = prefix.size() + content.size() + 1;
+    if (log_size_ + size > sizeof(g_log_buffer)) FlushLog();
+    if (size > sizeof(g_log_buffer)) {
+      struct iovec iov[3] = {{const_cast<char*>(prefix.data()), prefix.size()},
+                             {const_cast<char*>(content.data()), content.size()},
+                             {const_cast<char*>("\n"), 1}};
+      // One writev of an O_APPEND file: the line stays whole. A failed log
+      // write (disk full) must not take the container down.
+      sys::Retry([&] { return sys::Writev(log_fd_, iov, 3); });
+      return;
+    }
+    TextSpan out(g_log_buffer + log_size_, sizeof(g_log_buffer) - log_size_);
+    out.Append(prefix).Append(content).Append('\n');
+    log_size_ += out.size();
+  }
+
+  void FlushLog() {
+    if (log_size_ > 0 && log_fd_ >= 0) sys::WriteAll(log_fd_, g_log_buffer, log_size_);
+    log_size_ = 0;
+  }
+
+  // Reads what output `i` has now; false once it reached EOF (and was closed).
+  bool PumpOutput(int i) {
+    while (true) {
+      long n = sys::Read(out_fds_[i], g_read_buffer, sizeof(g_read_buffer));
+      if (n > 0) {
+        framers_[i].Append(std::string_view(g_read_buffer, static_cast<size_t>(n)),
+                           sys::RealtimeNanos());
+        continue;
+      }
+      if (n == -EINTR) continue;
+      if (n == -EAGAIN) {
+        FlushLog();
+        return true;
+      }
+      // EOF, or EIO from a pty master once the last slave closed.
+      framers_[i].Flush(sys::RealtimeNanos());
+      FlushLog();
+      sys::Close(out_fds_[i]);
+      out_fds_[i] = -1;
+      return false;
+    }
+  }
+
+  void DrainOutputs() {
+    for (int i = 0; i < 2; ++i) {
+      if (out_fds_[i] < 0 || !PumpOutput(i)) continue;
+      // Writers that outlive the init (a shared pid namespace) keep the pipe
+      // open: log what is there and flush the tail, but do not wait for them.
+      framers_[i].Flush(sys::RealtimeNanos());
+      FlushLog();
+    }
+  }
+
+  void WriteExitRecord(const ExitFields& fields) {
+    TextSpan json(g_json, sizeof(g_json));
+    AppendExitRecordJson(fields, &json);
+    AtomicWrite("exit.json", json.view(), true);
+    state_ = State::kExited;
+    exit_code_ = fields.exit_code;
+  }
+
+  void RecordExit(int wait_status) {
+    DrainOutputs();
+    ExitFields fields;
+    if (WIFSIGNALED(wait_status)) {
+      fields.signal = WTERMSIG(wait_status);
+      fields.exit_code = 128 + fields.signal;
+    } else {
+      fields.exit_code = WEXITSTATUS(wait_status);
+    }
+    int64_t oom_kills = ReadOomKillCount(args_.memory_cgroup_dir);
+    fields.oom_killed = oom_kills > 0 && oom_kills > args_.oom_kills_at_create;
+    fields.reason = fields.oom_killed        ? "OOMKilled"
+                    : fields.exit_code == 0 ? "Completed"
+                                            : "Error";
+    fields.started_at = started_at_;
+    fields.finished_at = sys::RealtimeNanos();
+    WriteExitRecord(fields);
+  }
+
+  void RecordStartError(std::string_view message) {
+    DrainOutputs();
+    ExitFields fields;
+    fields.exit_code = 128;
+    fields.reason = "StartError";
+    fields.message = message;
+    fields.finished_at = sys::RealtimeNanos();
+    WriteExitRecord(fields);
+  }
+
+  void ReapChildren() {
+    while (true) {
+      int status = 0;
+      long pid = sys::Wait4(-1, &status, WNOHANG);
+      if (pid <= 0) return;
+      if (pid == init_pid_ && state_ != State::kExited) RecordExit(status);
+    }
+  }
+
+  // Blocks until the init is reaped: true with its wait status.
+  bool WaitInit(int* status) {
+    return sys::Retry([&] { return sys::Wait4(init_pid_, status, 0); }) == init_pid_;
+  }
+
+  void Start(TextSpan* reply) {
+    if (state_ != State::kCreated) {
+      reply->Append(state_ == State::kRunning ? "error container is already running"
+                                              : "error container has exited");
+      return;
+    }
+    const char start = kStartByte;
+    long written = sys::Retry([&] { return sys::Write(start_fd_, &start, 1); });
+    if (written != 1) {
+      reply->Append("error start pipe: ");
+      AppendErrno(written, reply);
+      return;
+    }
+    sys::Close(start_fd_);
+    start_fd_ = -1;
+    // The init closes the CLOEXEC sync pipe by exec'ing, or writes E<message>.
+    size_t size = 0;
+    long n = 0;
+    while (size < sizeof(g_sync_message)) {
+      n = sys::Retry([&] {
+        return sys::Read(sync_fd_, g_sync_message + size, sizeof(g_sync_message) - size);
+      });
+      if (n <= 0) break;
+      size += static_cast<size_t>(n);
+    }
+    sys::Close(sync_fd_);
+    sync_fd_ = -1;
+    std::string_view message(g_sync_message, size);
+    if (n >= 0 && message.empty()) {
+      started_at_ = sys::RealtimeNanos();
+      Text<24> started;
+      started.AppendInt(started_at_);
+      AtomicWrite("started", started.view(), false);
+      state_ = State::kRunning;
+      reply->Append("ok");
+      return;
+    }
+    Text<128> read_error;
+    if (n < 0) {
+      read_error.Append("sync pipe: ");
+      AppendErrno(n, &read_error);
+      message = read_error.view();
+    } else if (message[0] == kSyncError) {
+      message.remove_prefix(1);
+    }
+    int status = 0;
+    // Reaped here, so the SIGCHLD path will not record it again.
+    if (WaitInit(&status)) RecordStartError(message);
+    reply->Append("error ");
+    AppendOneLine(message, reply);
+  }
+
+  // Reopens the log (after rotation): 0 or -errno, with what failed in `error`.
+  long OpenLog(TextSpan* error) {
+    if (log_fd_ >= 0) sys::Close(log_fd_);
+    log_fd_ = -1;
+    std::string_view path(args_.log_path);
+    if (path.empty()) return 0;
+    // Create the parent directories, as at create.
+    TextSpan dir(g_path, sizeof(g_path));
+    for (size_t i = 1; i < path.size(); ++i) {
+      if (path[i] != '/') continue;
+      dir.Clear();
+      dir.Append(std::string_view(path.data(), i));
+      long made = sys::Mkdir(dir.CStr(), 0755);
+      if (made != 0 && made != -EEXIST) {
+        error->Append("mkdir ").Append(dir.view()).Append(": ");
+        AppendErrno(made, error);
+        return made;
+      }
+    }
+    long fd = sys::Open(args_.log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd < 0) {
+      error->Append("open log ").Append(path).Append(": ");
+      AppendErrno(fd, error);
+      return fd;
+    }
+    log_fd_ = static_cast<int>(fd);
+    return 0;
+  }
+
+  void Execute(const ControlCommand& command, TextSpan* reply) {
+    switch (command.kind) {
+      case ControlCommand::Kind::kStart:
+        Start(reply);
+        return;
+      case ControlCommand::Kind::kKill:
+        // After the exit the pid may belong to someone else: never signal it.
+        if (state_ != State::kExited) {
+          long killed = sys::Kill(init_pid_, command.signal);
+          if (killed != 0) {
+            reply->Append("error kill ").AppendInt(init_pid_).Append(": ");
+            AppendErrno(killed, reply);
+            return;
+          }
+        }
+        reply->Append("ok");
+        return;
+      case ControlCommand::Kind::kReopenLog: {
+        Text<512> error;
+        if (OpenLog(&error) != 0) {
+          reply->Append("error ");
+          AppendOneLine(error.view(), reply);
+          return;
+        }
+        reply->Append("ok");
+        return;
+      }
+      case ControlCommand::Kind::kStatus:
+        switch (state_) {
+          case State::kCreated:
+            reply->Append("created ").AppendInt(init_pid_);
+            return;
+          case State::kRunning:
+            reply->Append("running ").AppendInt(init_pid_);
+            return;
+          case State::kExited:
+            reply->Append("exited ").AppendInt(exit_code_);
+            return;
+        }
+        return;
+      case ControlCommand::Kind::kShutdown:
+        if (state_ != State::kExited) {
+          sys::Kill(init_pid_, SIGKILL);
+          int status = 0;
+          if (WaitInit(&status)) RecordExit(status);
+        }
+        sys::Unlink(kSocketName);
+        shutdown_ = true;
+        reply->Append("ok");
+        return;
+    }
+  }
+
+  void HandleConnection(int fd) {
+    // A client that connects and says nothing must not stall the shim for long.
+    struct timeval tv = {2, 0};
+    sys::SetSockOpt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    sys::SetSockOpt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    char line[1024 + 256];
+    size_t size = 0;
+    size_t newline = std::string_view::npos;
+    while (newline == std::string_view::npos && size < 1024) {
+      long n = sys::Recv(fd, line + size, 256);
+      if (n == -EINTR) continue;
+      if (n <= 0) break;
+      size += static_cast<size_t>(n);
+      newline = std::string_view(line, size).find('\n');
+    }
+    Text<4096 + 64> reply;
+    if (newline == std::string_view::npos) {
+      reply.Append("error incomplete command line");
+    } else {
+      ControlCommand command;
+      Text<256> error;
+      if (ParseControlCommand(std::string_view(line, newline), &command, &error)) {
+        Execute(command, &reply);
+      } else {
+        reply.Append("error ");
+        AppendOneLine(error.view(), &reply);
+      }
+    }
+    reply.Append('\n');
+    sys::Send(fd, reply.view().data(), reply.size(), MSG_NOSIGNAL);
+    sys::Close(fd);
+  }
+
+  const MonitorArgs& args_;
+  State state_ = State::kCreated;
+  pid_t init_pid_;
+  int64_t started_at_ = 0;
+  int exit_code_ = 0;
+  bool shutdown_ = false;
+  int log_fd_;
+  int start_fd_;
+  int sync_fd_;
+  int signal_fd_ = -1;
+  int out_fds_[2];
+  CriLogFramer framers_[2];
+  size_t log_size_ = 0;
+};
+
+// Reports on the ready pipe and closes it.
+void Report(int ready_fd, std::string_view line) {
+  sys::WriteAll(ready_fd, line.data(), line.size());
+  sys::Close(ready_fd);
+}
+
+}  // namespace
+
+int MonitorMain(int argc, char** argv) {
+  MonitorArgs args;
+  Text<512> error;
+  if (!ParseMonitorArgs(argc, argv, &args, &error)) {
+    // Without a valid state there is nothing to serve: stop the init.
+    if (args.init_pid > 0) {
+      sys::Kill(args.init_pid, SIGKILL);
+      int status;
+      sys::Wait4(args.init_pid, &status, 0);
+    }
+    if (args.ready_fd >= 0) {
+      Text<600> line;
+      line.Append("error berth-shim-monitor: ");
+      AppendOneLine(error.view(), &line);
+      line.Append('\n');
+      Report(args.ready_fd, line.view());
+    }
+    return 2;
+  }
+  Monitor monitor(args);
+  if (!monitor.Init()) {
+    sys::Kill(args.init_pid, SIGKILL);
+    int status;
+    sys::Wait4(args.init_pid, &status, 0);
+    Report(args.ready_fd, "error berth-shim-monitor: signalfd failed\n");
+    return 1;
+  }
+  Text<32> ok;
+  ok.Append("ok ").AppendInt(args.init_pid).Append('\n');
+  Report(args.ready_fd, ok.view());
+  return monitor.Serve();
+}
+
+}  // namespace berth::shim
