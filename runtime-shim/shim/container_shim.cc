@@ -177,6 +177,10 @@ absl::Status ContainerShim::Create() {
 }
 
 void ContainerShim::Abort() {
+  if (listener_.valid()) {
+    ::unlink(kSocketName);
+    listener_.Reset();
+  }
   if (init_pid_ <= 0) return;
   ::kill(init_pid_, SIGKILL);
   int status = 0;

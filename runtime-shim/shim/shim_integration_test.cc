@@ -49,6 +49,45 @@ bool WaitForProcessGone(int pid, int timeout_ms) {
   return n == 1;
 }
 
+// Blocks until the file at `path` contains `text` (its directory is watched).
+bool WaitForFileContaining(const std::string& path, const std::string& text, int timeout_ms) {
+  int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (fd < 0) return false;
+  ::inotify_add_watch(fd, path.substr(0, path.rfind('/')).c_str(),
+                      IN_MODIFY | IN_CREATE | IN_MOVED_TO);
+  auto contains = [&] {
+    auto content = ReadFile(path);
+    return content.ok() && content->find(text) != std::string::npos;
+  };
+  bool found = contains();
+  while (!found) {
+    struct pollfd p = {fd, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) != 1) break;
+    char buf[4096];
+    while (::read(fd, buf, sizeof(buf)) > 0) {
+    }
+    found = contains();
+  }
+  ::close(fd);
+  return found;
+}
+
+// The CRI log's lines as "<stream> <tag> <content>", checking each timestamp.
+std::vector<std::string> LogEntries(const std::string& path) {
+  std::vector<std::string> entries;
+  auto log = ReadFile(path);
+  EXPECT_TRUE(log.ok()) << log.status();
+  if (!log.ok()) return entries;
+  for (absl::string_view line : absl::StrSplit(*log, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> fields = absl::StrSplit(line, absl::MaxSplits(' ', 3));
+    EXPECT_EQ(fields.size(), 4u) << line;
+    if (fields.size() != 4) continue;
+    EXPECT_THAT(fields[0], ::testing::MatchesRegex("[0-9-]+T[0-9:]+\\.[0-9]{9}Z"));
+    entries.push_back(absl::StrCat(fields[1], " ", fields[2], " ", fields[3]));
+  }
+  return entries;
+}
+
 // Blocks until `dir`/`name` exists (written by rename or create).
 bool WaitForFile(const std::string& dir, const std::string& name, int timeout_ms) {
   int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
@@ -80,7 +119,8 @@ class ShimIntegrationTest : public ::testing::Test {
     auto busybox = ReadFile("/bin/busybox");
     ASSERT_TRUE(busybox.ok()) << busybox.status();
     ASSERT_TRUE(AtomicWriteFile(root_ + "/lower/bin/busybox", *busybox, 0755, false).ok());
-    for (const char* tool : {"sh", "echo", "cat", "sleep", "id", "ls", "hostname"}) {
+    for (const char* tool :
+         {"sh", "echo", "cat", "sleep", "id", "ls", "hostname", "mkfifo", "head", "tr"}) {
       ASSERT_EQ(::symlink("busybox", (root_ + "/lower/bin/" + tool).c_str()), 0);
     }
     spec_.id = "c1";
@@ -111,7 +151,7 @@ class ShimIntegrationTest : public ::testing::Test {
   }
 
   // Runs `berth-shim create` with a ready pipe on fd 3; returns its line.
-  std::string Create() {
+  std::string Create(const char* shim_path = BERTH_SHIM_PATH) {
     EXPECT_TRUE(
         AtomicWriteFile(bundle_ + "/config.json", ContainerSpecToJson(spec_), 0644, false).ok());
     int fds[2];
@@ -119,7 +159,7 @@ class ShimIntegrationTest : public ::testing::Test {
     pid_t pid = ::fork();
     if (pid == 0) {
       ::dup2(fds[1], 3);  // dup2 clears CLOEXEC on fd 3
-      ::execl(BERTH_SHIM_PATH, BERTH_SHIM_PATH, "create", "--bundle", bundle_.c_str(), nullptr);
+      ::execl(shim_path, shim_path, "create", "--bundle", bundle_.c_str(), nullptr);
       ::_exit(127);
     }
     ::close(fds[1]);
@@ -309,6 +349,96 @@ TEST_F(ShimIntegrationTest, ShutdownKillsARunningContainer) {
   EXPECT_TRUE(WaitForProcessGone(init_pid, 10000));
   ExitRecord exit = WaitForExit();
   EXPECT_EQ(exit.exit_code, 137);
+}
+
+TEST_F(ShimIntegrationTest, MonitorServesAfterSetup) {
+  spec_.args = {"sleep", "100"};
+  ASSERT_THAT(Create(), ::testing::StartsWith("ok "));
+  int shim_pid = ReadPidFile(bundle_ + "/shim.pid");
+  ASSERT_GT(shim_pid, 0);
+  // The same pid now runs the small monitor image, still named berth-shim.
+  char exe[4096] = {};
+  ASSERT_GT(::readlink(absl::StrCat("/proc/", shim_pid, "/exe").c_str(), exe, sizeof(exe) - 1), 0);
+  char* monitor = ::realpath(BERTH_SHIM_MONITOR_PATH, nullptr);
+  ASSERT_NE(monitor, nullptr);
+  EXPECT_EQ(std::string(exe), std::string(monitor));
+  ::free(monitor);
+  auto comm = ReadFile(absl::StrCat("/proc/", shim_pid, "/comm"));
+  ASSERT_TRUE(comm.ok());
+  EXPECT_EQ(*comm, "berth-shim\n");
+  // The init is still its child.
+  auto stat = ReadFile(absl::StrCat("/proc/", ReadPidFile(bundle_ + "/init.pid"), "/stat"));
+  ASSERT_TRUE(stat.ok());
+  std::vector<std::string> fields = absl::StrSplit(stat->substr(stat->rfind(')') + 2), ' ');
+  ASSERT_GT(fields.size(), 2u);
+  EXPECT_EQ(fields[1], std::to_string(shim_pid));
+
+  EXPECT_EQ(Command("explode"), "error unknown command \"explode\"");
+  EXPECT_EQ(Command("kill 0"), "error kill: bad signal \"0\"");
+  EXPECT_EQ(Command("start"), "ok");
+  EXPECT_EQ(Command("start"), "error container is already running");
+  EXPECT_THAT(Command("status"), ::testing::StartsWith("running "));
+  EXPECT_EQ(Command("kill 9"), "ok");
+  ExitRecord exit = WaitForExit();
+  EXPECT_EQ(exit.exit_code, 137);
+  EXPECT_EQ(Command("kill 9"), "ok");  // nothing is signalled after the exit
+  EXPECT_EQ(Command("start"), "error container has exited");
+  EXPECT_EQ(Command("status"), "exited 137");
+}
+
+TEST_F(ShimIntegrationTest, LongLinesAreSplitAndTheLogReopens) {
+  // The container prints, then waits on a fifo that an exec writes to.
+  spec_.args = {"sh", "-c",
+                "mkfifo /go; head -c 20000 /dev/zero | tr '\\0' x; echo; echo one; read x < /go;"
+                " echo two; printf three"};
+  ASSERT_THAT(Create(), ::testing::StartsWith("ok "));
+  ASSERT_EQ(Command("start"), "ok");
+  ASSERT_TRUE(WaitForFileContaining(spec_.log_path, "stdout F one\n", 10000));
+  ASSERT_EQ(::rename(spec_.log_path.c_str(), (spec_.log_path + ".1").c_str()), 0);
+  EXPECT_EQ(Command("reopen-log"), "ok");
+  std::string out, error;
+  EXPECT_EQ(Exec({"sh", "-c", "echo go > /go"}, &out, &error), 0) << error;
+  ExitRecord exit = WaitForExit();
+  EXPECT_EQ(exit.exit_code, 0);
+  EXPECT_EQ(exit.reason, "Completed");
+  EXPECT_EQ(LogEntries(spec_.log_path + ".1"),
+            (std::vector<std::string>{absl::StrCat("stdout P ", std::string(16384, 'x')),
+                                      absl::StrCat("stdout F ", std::string(20000 - 16384, 'x')),
+                                      "stdout F one"}));
+  EXPECT_EQ(LogEntries(spec_.log_path),
+            (std::vector<std::string>{"stdout F two", "stdout F three"}));
+}
+
+TEST_F(ShimIntegrationTest, TtyOutputIsLoggedAsStdout) {
+  spec_.tty = true;
+  spec_.args = {"sh", "-c", "echo hello; echo oops >&2; exit 4"};
+  ASSERT_THAT(Create(), ::testing::StartsWith("ok "));
+  ASSERT_EQ(Command("start"), "ok");
+  ExitRecord exit = WaitForExit();
+  EXPECT_EQ(exit.exit_code, 4);
+  EXPECT_EQ(exit.reason, "Error");
+  // The pty turns "\n" into "\r\n"; the "\r" is kept.
+  EXPECT_EQ(LogEntries(spec_.log_path),
+            (std::vector<std::string>{"stdout F hello\r", "stdout F oops\r"}));
+}
+
+TEST_F(ShimIntegrationTest, MissingMonitorFailsCreateAndLeavesNoProcess) {
+  // A berth-shim with no berth-shim-monitor beside it.
+  std::string lonely = root_ + "/lonely-shim";
+  auto binary = ReadFile(BERTH_SHIM_PATH);
+  ASSERT_TRUE(binary.ok());
+  ASSERT_TRUE(AtomicWriteFile(lonely, *binary, 0755, false).ok());
+  binary = std::string();
+  spec_.args = {"sleep", "100"};
+  std::string ready = Create(lonely.c_str());
+  EXPECT_EQ(ready, absl::StrCat("error exec ", root_, "/berth-shim-monitor: No such file or directory"));
+  int shim_pid = ReadPidFile(bundle_ + "/shim.pid");
+  int init_pid = ReadPidFile(bundle_ + "/init.pid");
+  ASSERT_GT(shim_pid, 0);
+  ASSERT_GT(init_pid, 0);
+  EXPECT_TRUE(WaitForProcessGone(shim_pid, 10000));
+  EXPECT_TRUE(WaitForProcessGone(init_pid, 10000));
+  EXPECT_FALSE(PathExists(bundle_ + "/shim.sock"));
 }
 
 }  // namespace
