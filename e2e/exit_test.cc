@@ -1,5 +1,6 @@
 // How containers end: exit codes and reasons, OOM kills, stop grace periods.
 #include "absl/time/clock.h"
+#include "common/fs.h"
 #include "e2e/cri_fixture.h"
 
 namespace berth::e2e {
@@ -53,8 +54,16 @@ TEST_F(CriE2eTest, StopWaitsForTheGracePeriodThenKills) {
   v1::PodSandboxConfig pod = PodConfig("stubborn");
   E2E_ASSERT_OK_AND_ASSIGN(std::string pod_id, client_->RunPodSandbox(pod));
   v1::ContainerConfig config = MinimalContainerConfig(
-      "stubborn", kBusybox, {"sh", "-c", "trap '' TERM; sleep 3600"});
+      "stubborn", kBusybox, {"sh", "-c", "trap '' TERM; echo ready; sleep 3600"});
+  config.set_log_path("stubborn.log");
   E2E_ASSERT_OK_AND_ASSIGN(std::string id, CreateAndStart(pod_id, pod, config));
+  // Stop only once the trap is set: a SIGTERM before it would end sh at once.
+  const absl::Time ready_deadline = absl::Now() + absl::Seconds(10);
+  while (ReadFile(LogPath(pod, config)).value_or("").find("ready") == std::string::npos &&
+         absl::Now() < ready_deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_NE(ReadFile(LogPath(pod, config)).value_or("").find("ready"), std::string::npos);
 
   const absl::Time start = absl::Now();
   E2E_ASSERT_OK(client_->StopContainer(id, 2));
