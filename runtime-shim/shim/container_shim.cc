@@ -18,6 +18,7 @@
 #include "common/errors.h"
 #include "common/fs.h"
 #include "common/status_macros.h"
+#include "common/time.h"
 #include "runtime-shim/shim/container_init.h"
 #include "runtime-shim/shim/monitor_handoff.h"
 #include "runtime-shim/shim/namespace_plan.h"
@@ -109,6 +110,8 @@ absl::Status ContainerShim::Listen() {
 absl::Status ContainerShim::Create() {
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) return ErrnoError("set child subreaper");
   RETURN_IF_ERROR(AtomicWriteFile("shim.pid", std::to_string(::getpid()), 0644, false));
+  monitor_path_ = MonitorPath();
+  RETURN_IF_ERROR(OpenMonitor(monitor_path_, &monitor_));
   ASSIGN_OR_RETURN(std::string config, ReadFile("config.json"));
   ASSIGN_OR_RETURN(spec_, ContainerSpecFromJson(config));
   config = std::string();
@@ -189,12 +192,11 @@ void ContainerShim::Abort() {
   init_pid_ = -1;
 }
 
-absl::Status ContainerShim::HandOff(const std::string& bundle, int ready_fd) {
+void ContainerShim::HandOff(const std::string& bundle) {
   MonitorArgs args;
   args.bundle = bundle.c_str();
   args.init_pid = init_pid_;
   args.oom_kills_at_create = oom_kills_at_create_;
-  args.ready_fd = ready_fd;
   args.listen_fd = listener_.get();
   args.start_fd = start_writer_.get();
   args.sync_fd = sync_reader_.get();
@@ -204,9 +206,15 @@ absl::Status ContainerShim::HandOff(const std::string& bundle, int ready_fd) {
   args.log_fd = log_fd_.get();
   args.log_path = spec_.log_path.c_str();
   args.memory_cgroup_dir = spec_.memory_cgroup_dir.c_str();
-  absl::Status status = ExecMonitor(MonitorPath(), args);
+  absl::Status status = ExecMonitor(monitor_, monitor_path_, args);
+  // The runtime already has "ok": record the failure where it looks next.
   Abort();
-  return status;
+  ExitRecord record;
+  record.exit_code = 128;
+  record.reason = "StartError";
+  record.message = std::string(status.message());
+  record.finished_at = NowUnixNanos();
+  (void)AtomicWriteFile("exit.json", ExitRecordToJson(record));
 }
 
 int RunCreateCommand(const std::string& bundle) {
@@ -234,11 +242,13 @@ int RunCreateCommand(const std::string& bundle) {
     return 1;
   }
   ContainerShim shim;
-  absl::Status status = shim.Create();
-  // On success the monitor reports "ok <pid>" and this call does not return.
-  if (status.ok()) status = shim.HandOff(bundle, kReadyFd);
-  shim.Abort();
-  report(absl::StrCat("error ", OneLine(status.message())));
+  if (absl::Status status = shim.Create(); !status.ok()) {
+    shim.Abort();
+    report(absl::StrCat("error ", OneLine(status.message())));
+    return 1;
+  }
+  report(absl::StrCat("ok ", shim.init_pid()));
+  shim.HandOff(bundle);  // returns only on failure
   return 1;
 }
 

@@ -25,10 +25,10 @@ class ContainerShim {
   absl::Status Create();
   pid_t init_pid() const { return init_pid_; }
 
-  // After Create(): hands the fds and state over to berth-shim-monitor
-  // (`ready_fd` included: the monitor reports "ok <pid>" there). Returns only
-  // on failure, having killed and reaped the init.
-  absl::Status HandOff(const std::string& bundle, int ready_fd);
+  // After Create() and the "ok": execs berth-shim-monitor with the fds and
+  // state. Returns only on failure, having recorded it in exit.json
+  // (StartError) and killed and reaped the init.
+  void HandOff(const std::string& bundle);
 
   // After a failure: kills and reaps the init if there is one, removes shim.sock.
   void Abort();
@@ -48,6 +48,8 @@ class ContainerShim {
   UniqueFd sync_reader_;
   UniqueFd start_writer_;
   UniqueFd listener_;
+  std::string monitor_path_;
+  UniqueFd monitor_;  // O_PATH
 };
 
 // `berth-shim create`: the whole command, with fd 3 as the ready pipe.

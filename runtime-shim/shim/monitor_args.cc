@@ -48,8 +48,6 @@ bool ParseMonitorArgs(int argc, char** argv, MonitorArgs* args, TextSpan* error)
         args->init_pid = fd;
       } else if (flag == "--oom-kills-at-create") {
         args->oom_kills_at_create = number;
-      } else if (flag == "--ready-fd") {
-        args->ready_fd = fd;
       } else if (flag == "--listen-fd") {
         args->listen_fd = fd;
       } else if (flag == "--start-fd") {
@@ -71,7 +69,6 @@ bool ParseMonitorArgs(int argc, char** argv, MonitorArgs* args, TextSpan* error)
     }
   }
   const char* missing = args->init_pid <= 0     ? "--init-pid"
-                        : args->ready_fd < 0    ? "--ready-fd"
                         : args->listen_fd < 0   ? "--listen-fd"
                         : args->start_fd < 0    ? "--start-fd"
                         : args->sync_fd < 0     ? "--sync-fd"

@@ -1,7 +1,7 @@
 // What berth-shim hands to berth-shim-monitor when it execs it after setup:
 // the fds it keeps (all without CLOEXEC across the exec) and the state.
 //   berth-shim-monitor --bundle DIR --init-pid N --oom-kills-at-create N
-//       --ready-fd N --listen-fd N --start-fd N --sync-fd N --stdout-fd N
+//       --listen-fd N --start-fd N --sync-fd N --stdout-fd N
 //       [--stderr-fd N] [--stdin-fd N] [--log-fd N] [--log PATH]
 //       [--memory-cgroup DIR]
 #pragma once
@@ -23,7 +23,6 @@ struct MonitorArgs {
   const char* bundle = "";             // for ps and the bench; the cwd already is the bundle
   pid_t init_pid = -1;                 // the container init, waiting for `start`
   int64_t oom_kills_at_create = -1;    // memory cgroup's oom_kill count at create
-  int ready_fd = -1;                   // the runtime's ready pipe: "ok <pid>\n" goes there
   int listen_fd = -1;                  // shim.sock, listening
   int start_fd = -1;                   // write end of the init's start pipe
   int sync_fd = -1;                    // read end of the init's exec-result pipe

@@ -28,7 +28,6 @@ TEST_F(MonitorArgsTest, RoundTrips) {
   in.bundle = "/run/berth/c1";
   in.init_pid = 4242;
   in.oom_kills_at_create = 7;
-  in.ready_fd = 3;
   in.listen_fd = 5;
   in.start_fd = 6;
   in.sync_fd = 7;
@@ -45,7 +44,6 @@ TEST_F(MonitorArgsTest, RoundTrips) {
   EXPECT_STREQ(out.bundle, in.bundle);
   EXPECT_EQ(out.init_pid, 4242);
   EXPECT_EQ(out.oom_kills_at_create, 7);
-  EXPECT_EQ(out.ready_fd, 3);
   EXPECT_EQ(out.listen_fd, 5);
   EXPECT_EQ(out.start_fd, 6);
   EXPECT_EQ(out.sync_fd, 7);
@@ -60,7 +58,6 @@ TEST_F(MonitorArgsTest, RoundTrips) {
 TEST_F(MonitorArgsTest, OptionalFdsStayUnset) {
   MonitorArgs in;
   in.init_pid = 9;
-  in.ready_fd = 3;
   in.listen_fd = 4;
   in.start_fd = 5;
   in.sync_fd = 6;
@@ -84,7 +81,7 @@ TEST_F(MonitorArgsTest, RejectsBadInputNamingIt) {
   EXPECT_EQ(error, "unknown flag --frobnicate");
   EXPECT_FALSE(Parse({"--init-pid"}, &out, &error));
   EXPECT_EQ(error, "flag --init-pid needs a value");
-  EXPECT_FALSE(Parse({"--init-pid", "5", "--ready-fd", "3"}, &out, &error));
+  EXPECT_FALSE(Parse({"--init-pid", "5", "--stdout-fd", "3"}, &out, &error));
   EXPECT_EQ(error, "missing --listen-fd");
 }
 

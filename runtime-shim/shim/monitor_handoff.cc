@@ -1,6 +1,7 @@
 #include "runtime-shim/shim/monitor_handoff.h"
 
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <vector>
@@ -19,7 +20,6 @@ std::vector<std::string> FormatMonitorArgs(const MonitorArgs& args) {
     argv.push_back(flag);
     argv.push_back(std::to_string(value));
   };
-  fd("--ready-fd", args.ready_fd);
   fd("--listen-fd", args.listen_fd);
   fd("--start-fd", args.start_fd);
   fd("--sync-fd", args.sync_fd);
@@ -48,18 +48,25 @@ std::string MonitorPath() {
                                     : absl::StrCat(path.substr(0, slash + 1), kMonitorName);
 }
 
-absl::Status ExecMonitor(const std::string& monitor_path, const MonitorArgs& args) {
+absl::Status OpenMonitor(const std::string& monitor_path, UniqueFd* monitor) {
+  monitor->Reset(::open(monitor_path.c_str(), O_PATH | O_CLOEXEC));
+  if (!monitor->valid()) return ErrnoError(absl::StrCat("exec ", monitor_path));
+  return absl::OkStatus();
+}
+
+absl::Status ExecMonitor(const UniqueFd& monitor, const std::string& monitor_path,
+                         const MonitorArgs& args) {
   std::vector<std::string> words = FormatMonitorArgs(args);
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(monitor_path.c_str()));
   for (std::string& word : words) argv.push_back(word.data());
   argv.push_back(nullptr);
   char* envp[] = {nullptr};
-  for (int fd : {args.ready_fd, args.listen_fd, args.start_fd, args.sync_fd, args.stdout_fd,
-                 args.stderr_fd, args.stdin_fd, args.log_fd}) {
+  for (int fd : {args.listen_fd, args.start_fd, args.sync_fd, args.stdout_fd, args.stderr_fd,
+                 args.stdin_fd, args.log_fd}) {
     if (fd >= 0 && ::fcntl(fd, F_SETFD, 0) != 0) return ErrnoError("clear FD_CLOEXEC");
   }
-  ::execve(monitor_path.c_str(), argv.data(), envp);
+  ::syscall(SYS_execveat, monitor.get(), "", argv.data(), envp, AT_EMPTY_PATH);
   absl::Status status = ErrnoError(absl::StrCat("exec ", monitor_path));
   for (int fd : {args.listen_fd, args.start_fd, args.sync_fd, args.stdout_fd, args.stderr_fd,
                  args.stdin_fd, args.log_fd}) {

@@ -63,6 +63,12 @@ long AtomicWrite(const char* path, std::string_view data, bool durable) {
   return result;
 }
 
+void WriteExitJson(const ExitFields& fields) {
+  TextSpan json(g_json, sizeof(g_json));
+  AppendExitRecordJson(fields, &json);
+  AtomicWrite("exit.json", json.view(), true);
+}
+
 class Monitor {
  public:
   explicit Monitor(const MonitorArgs& args)
@@ -189,9 +195,7 @@ class Monitor {
   }
 
   void WriteExitRecord(const ExitFields& fields) {
-    TextSpan json(g_json, sizeof(g_json));
-    AppendExitRecordJson(fields, &json);
-    AtomicWrite("exit.json", json.view(), true);
+    WriteExitJson(fields);
     state_ = State::kExited;
     exit_code_ = fields.exit_code;
   }
@@ -421,10 +425,25 @@ class Monitor {
   size_t log_size_ = 0;
 };
 
-// Reports on the ready pipe and closes it.
-void Report(int ready_fd, std::string_view line) {
-  sys::WriteAll(ready_fd, line.data(), line.size());
-  sys::Close(ready_fd);
+// The monitor cannot serve (a bad handoff): stop the init and record why, as
+// a failed start, where the runtime looks next.
+int Fail(const MonitorArgs& args, std::string_view what) {
+  if (args.init_pid > 0) {
+    sys::Kill(args.init_pid, SIGKILL);
+    int status;
+    sys::Retry([&] { return sys::Wait4(args.init_pid, &status, 0); });
+  }
+  sys::Unlink(kSocketName);
+  Text<600> message;
+  message.Append("berth-shim-monitor: ");
+  AppendOneLine(what, &message);
+  ExitFields fields;
+  fields.exit_code = 128;
+  fields.reason = "StartError";
+  fields.message = message.view();
+  fields.finished_at = sys::RealtimeNanos();
+  WriteExitJson(fields);
+  return 2;
 }
 
 }  // namespace
@@ -432,33 +451,9 @@ void Report(int ready_fd, std::string_view line) {
 int MonitorMain(int argc, char** argv) {
   MonitorArgs args;
   Text<512> error;
-  if (!ParseMonitorArgs(argc, argv, &args, &error)) {
-    // Without a valid state there is nothing to serve: stop the init.
-    if (args.init_pid > 0) {
-      sys::Kill(args.init_pid, SIGKILL);
-      int status;
-      sys::Wait4(args.init_pid, &status, 0);
-    }
-    if (args.ready_fd >= 0) {
-      Text<600> line;
-      line.Append("error berth-shim-monitor: ");
-      AppendOneLine(error.view(), &line);
-      line.Append('\n');
-      Report(args.ready_fd, line.view());
-    }
-    return 2;
-  }
+  if (!ParseMonitorArgs(argc, argv, &args, &error)) return Fail(args, error.view());
   Monitor monitor(args);
-  if (!monitor.Init()) {
-    sys::Kill(args.init_pid, SIGKILL);
-    int status;
-    sys::Wait4(args.init_pid, &status, 0);
-    Report(args.ready_fd, "error berth-shim-monitor: signalfd failed\n");
-    return 1;
-  }
-  Text<32> ok;
-  ok.Append("ok ").AppendInt(args.init_pid).Append('\n');
-  Report(args.ready_fd, ok.view());
+  if (!monitor.Init()) return Fail(args, "signalfd failed");
   return monitor.Serve();
 }
 

@@ -356,6 +356,8 @@ TEST_F(ShimIntegrationTest, MonitorServesAfterSetup) {
   ASSERT_THAT(Create(), ::testing::StartsWith("ok "));
   int shim_pid = ReadPidFile(bundle_ + "/shim.pid");
   ASSERT_GT(shim_pid, 0);
+  // Only the monitor answers on shim.sock: once it has, the exec is done.
+  EXPECT_EQ(Command("status"), absl::StrCat("created ", ReadPidFile(bundle_ + "/init.pid")));
   // The same pid now runs the small monitor image, still named berth-shim.
   char exe[4096] = {};
   ASSERT_GT(::readlink(absl::StrCat("/proc/", shim_pid, "/exe").c_str(), exe, sizeof(exe) - 1), 0);
@@ -433,11 +435,29 @@ TEST_F(ShimIntegrationTest, MissingMonitorFailsCreateAndLeavesNoProcess) {
   std::string ready = Create(lonely.c_str());
   EXPECT_EQ(ready, absl::StrCat("error exec ", root_, "/berth-shim-monitor: No such file or directory"));
   int shim_pid = ReadPidFile(bundle_ + "/shim.pid");
-  int init_pid = ReadPidFile(bundle_ + "/init.pid");
   ASSERT_GT(shim_pid, 0);
-  ASSERT_GT(init_pid, 0);
   EXPECT_TRUE(WaitForProcessGone(shim_pid, 10000));
-  EXPECT_TRUE(WaitForProcessGone(init_pid, 10000));
+  // Checked before the init is created.
+  EXPECT_FALSE(PathExists(bundle_ + "/init.pid"));
+  EXPECT_FALSE(PathExists(bundle_ + "/shim.sock"));
+}
+
+TEST_F(ShimIntegrationTest, MonitorThatCannotRunIsAStartError) {
+  // The monitor is found (create says ok), but it is no executable.
+  std::string shim = root_ + "/shim-with-bad-monitor";
+  auto binary = ReadFile(BERTH_SHIM_PATH);
+  ASSERT_TRUE(binary.ok());
+  ASSERT_TRUE(AtomicWriteFile(shim, *binary, 0755, false).ok());
+  binary = std::string();
+  ASSERT_TRUE(AtomicWriteFile(root_ + "/berth-shim-monitor", "not a program", 0644, false).ok());
+  spec_.args = {"sleep", "100"};
+  ASSERT_THAT(Create(shim.c_str()), ::testing::StartsWith("ok "));
+  ExitRecord exit = WaitForExit();
+  EXPECT_EQ(exit.exit_code, 128);
+  EXPECT_EQ(exit.reason, "StartError");
+  EXPECT_EQ(exit.message, absl::StrCat("exec ", root_, "/berth-shim-monitor: Permission denied"));
+  EXPECT_TRUE(WaitForProcessGone(ReadPidFile(bundle_ + "/shim.pid"), 10000));
+  EXPECT_TRUE(WaitForProcessGone(ReadPidFile(bundle_ + "/init.pid"), 10000));
   EXPECT_FALSE(PathExists(bundle_ + "/shim.sock"));
 }
 
