@@ -1,6 +1,7 @@
 // Devices: a CRI device appears in the container and may be used; any other
 // device node the container makes for itself is refused by the device cgroup.
 #include "absl/strings/match.h"
+#include "common/fs.h"
 #include "e2e/cri_fixture.h"
 
 namespace berth::e2e {
@@ -41,6 +42,31 @@ TEST_F(CriE2eTest, DevicesGivenAreUsableOthersAreNot) {
       << created.status();
   E2E_ASSERT_OK_AND_ASSIGN(std::vector<v1::Container> containers, client_->ListContainers());
   EXPECT_EQ(containers.size(), 1u);
+}
+
+TEST_F(CriE2eTest, PrivilegedContainersSeeTheHostDevices) {
+  // A block device of this host (e.g. vda), which only a privileged container gets.
+  std::string disk;
+  for (const std::string& name : ListDir("/sys/block").value_or(std::vector<std::string>{})) {
+    if (PathExists("/dev/" + name) && !absl::StartsWith(name, "loop") && !absl::StartsWith(name, "ram")) {
+      disk = name;
+      break;
+    }
+  }
+  if (disk.empty()) GTEST_SKIP() << "no block device on this host";
+  v1::PodSandboxConfig pod = PodConfig("privileged-devices");
+  pod.mutable_linux()->mutable_security_context()->set_privileged(true);
+  E2E_ASSERT_OK_AND_ASSIGN(std::string pod_id, client_->RunPodSandbox(pod));
+  v1::ContainerConfig privileged = MinimalContainerConfig("priv", kBusybox, {});
+  privileged.mutable_linux()->mutable_security_context()->set_privileged(true);
+  E2E_ASSERT_OK_AND_ASSIGN(std::string priv_id, RunSleeper(pod_id, pod, privileged));
+  E2E_ASSERT_OK_AND_ASSIGN(std::string plain_id,
+                           RunSleeper(pod_id, pod, MinimalContainerConfig("plain", kBusybox, {})));
+  const std::vector<std::string> check = {"sh", "-c", "test -b /dev/" + disk + " && echo present"};
+  E2E_ASSERT_OK_AND_ASSIGN(v1::ExecSyncResponse in_privileged, client_->ExecSync(priv_id, check, 10));
+  EXPECT_EQ(in_privileged.stdout(), "present\n") << in_privileged.stderr();
+  E2E_ASSERT_OK_AND_ASSIGN(v1::ExecSyncResponse in_plain, client_->ExecSync(plain_id, check, 10));
+  EXPECT_EQ(in_plain.stdout(), "");
 }
 
 }  // namespace

@@ -145,6 +145,38 @@ absl::StatusOr<DeviceSpec> ToDeviceSpec(const cri::Device& d, int index) {
   return spec;
 }
 
+// Every device node of the host, for privileged containers (as runc and
+// containerd give them), except the ones each container gets its own of.
+std::vector<DeviceSpec> HostDevices(const std::string& dir = "/dev") {
+  static const char* const kSkipped[] = {"/dev/pts", "/dev/shm", "/dev/mqueue", "/dev/null",
+                                         "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom",
+                                         "/dev/tty", "/dev/ptmx", "/dev/console"};
+  std::vector<DeviceSpec> out;
+  for (const std::string& name : ListDir(dir).value_or(std::vector<std::string>{})) {
+    std::string path = dir + "/" + name;
+    if (std::any_of(std::begin(kSkipped), std::end(kSkipped), [&](const char* s) { return path == s; })) continue;
+    struct stat st {};
+    if (lstat(path.c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      auto nested = HostDevices(path);
+      out.insert(out.end(), nested.begin(), nested.end());
+      continue;
+    }
+    if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) continue;
+    DeviceSpec d;
+    d.path = path;
+    d.host_path = path;
+    d.type = S_ISCHR(st.st_mode) ? 'c' : 'b';
+    d.major = major(st.st_rdev);
+    d.minor = minor(st.st_rdev);
+    d.file_mode = st.st_mode & 07777;
+    d.uid = st.st_uid;
+    d.gid = st.st_gid;
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 bool HasDestination(const std::vector<MountSpec>& mounts, const std::string& dest) {
   return std::any_of(mounts.begin(), mounts.end(),
                      [&](const MountSpec& m) { return m.destination == dest; });
@@ -391,6 +423,7 @@ absl::StatusOr<BuiltSpec> BuildContainerSpec(const SpecInputs& in) {
   add_file("/etc/hostname", in.sandbox_files_dir + "/hostname", sc.readonly_rootfs());
   add_file("/dev/shm", in.sandbox_shm_dir, false);
 
+  if (sc.privileged()) spec.devices = HostDevices();
   for (int i = 0; i < config.devices_size(); ++i) {
     ASSIGN_OR_RETURN(DeviceSpec d, ToDeviceSpec(config.devices(i), i));
     spec.devices.push_back(std::move(d));
