@@ -16,10 +16,14 @@ packages=(
   # the runtime: seccomp, capabilities, layer archives, JSON, systemd driver (sd-bus)
   libseccomp-dev libcap-dev libarchive-dev libzstd-dev zlib1g-dev nlohmann-json3-dev
   libsystemd-dev libssl-dev
+  # images from registries (HTTP/TLS), Kubernetes objects in YAML
+  libcurl4-openssl-dev libyaml-cpp-dev
   # tests
   libgtest-dev libgmock-dev iproute2 dbus busybox-static util-linux procps psmisc
   # peers measured side by side: containerd with runc, and conmon
   containerd runc conmon containernetworking-plugins
+  # a real registry for the image-pull tests
+  docker-registry
 )
 
 export DEBIAN_FRONTEND=noninteractive
