@@ -9,6 +9,7 @@
 //   tmp/                         import staging, emptied by Open
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -18,9 +19,31 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "runtime-shim/image/image.h"
+#include "runtime-shim/image/image_archive.h"
 #include "runtime-shim/image/image_record.h"
 
 namespace berth::image {
+
+// A verified blob file, outside the store, that AddPulled may move in.
+struct PulledBlob {
+  std::string digest;  // "sha256:<hex>"
+  std::string file;    // its content, already checked against digest
+};
+
+// An image fetched from a registry, as AddPulled takes it.
+struct PulledImage {
+  std::string name;             // "docker.io/library/busybox:latest"; empty when pulled by digest only
+  std::string repository;       // "docker.io/library/busybox"
+  std::string manifest_digest;  // the top-level manifest (or index) digest: the repo digest
+  std::vector<PulledBlob> manifests;  // that manifest, and the platform's when it was an index
+  PulledBlob config;
+  std::vector<BlobDescriptor> layers;  // compressed layer blobs, bottom-most first
+};
+
+// Fetches, verified, the layers the store lacks (neither snapshot nor blob):
+// returns each one's file by digest.
+using LayerFetcher =
+    std::function<absl::StatusOr<std::map<std::string, std::string>>(const std::vector<BlobDescriptor>& missing)>;
 
 class ImageStore {
  public:
@@ -34,6 +57,14 @@ class ImageStore {
   // verified; a snapshot already present is reused. A name the archive gives
   // an image is taken from any other image that had it.
   absl::StatusOr<std::vector<Image>> Import(const std::string& archive_path);
+
+  // Adds an image pulled from a registry (image_store_pull.cc). Parses the
+  // config, asks `fetch_layers` (called without the store lock) for the
+  // layers whose snapshot and blob are both missing, moves the blobs in,
+  // unpacks the layers like Import and records `name` and
+  // repository@manifest_digest. On error nothing of this image remains
+  // (blobs already shared with other images stay).
+  absl::StatusOr<Image> AddPulled(const PulledImage& pulled, const LayerFetcher& fetch_layers);
 
   std::vector<Image> List() const;
 
