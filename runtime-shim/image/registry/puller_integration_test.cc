@@ -1,1 +1,433 @@
+// Pulls from a real registry: Debian's docker-registry (distribution v2) on
+// 127.0.0.1, filled by the test through the push API with the busybox and
+// pause images that hack/build-busybox-image.sh builds.
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/fs.h"
+#include "runtime-shim/image/digest.h"
+#include "runtime-shim/image/image_store.h"
+#include "runtime-shim/image/registry/http_transport.h"
+#include "runtime-shim/image/registry/puller.h"
+
+extern char** environ;
+
+namespace berth::image::registry {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kRegistryBinary[] = "/usr/bin/docker-registry";
+
+std::string MakeTempDir(const char* prefix) {
+  std::string pattern = absl::StrCat("/tmp/", prefix, "-XXXXXX");
+  std::vector<char> buf(pattern.begin(), pattern.end());
+  buf.push_back('\0');
+  return ::mkdtemp(buf.data()) ? std::string(buf.data()) : std::string();
+}
+
+int RunCommand(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid;
+  if (::posix_spawn(&pid, args[0], nullptr, nullptr, args.data(), environ) != 0) return -1;
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = -1;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+struct OciImage {
+  std::string manifest_digest;
+  std::string manifest;
+  json parsed;
+  std::string dir;  // the extracted layout
+};
+
+class PullerIntegrationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (::access(kRegistryBinary, X_OK) != 0) return;
+    work_ = MakeTempDir("berth-registry-it");
+    ASSERT_FALSE(work_.empty());
+    ASSERT_EQ(RunCommand({"/bin/bash", std::string(BERTH_SOURCE_DIR) + "/hack/build-busybox-image.sh", work_}), 0);
+    for (const char* name : {"busybox", "pause"}) {
+      std::string dir = absl::StrCat(work_, "/", name);
+      ASSERT_TRUE(MkdirAll(dir).ok());
+      ASSERT_EQ(RunCommand({"/bin/tar", "-C", dir, "-xf", absl::StrCat(work_, "/", name, ".tar")}), 0);
+      json index = json::parse(*ReadFile(dir + "/index.json"));
+      OciImage image;
+      image.dir = dir;
+      image.manifest_digest = index["manifests"][0]["digest"].get<std::string>();
+      image.manifest = *ReadFile(BlobFile(image, image.manifest_digest));
+      image.parsed = json::parse(image.manifest);
+      images_[name] = image;
+    }
+    StartRegistry();
+    ASSERT_GT(pid_, 0) << "docker-registry did not come up";
+    transport_ = NewCurlTransport();
+    PushImage(images_["busybox"], "library/busybox", "latest");
+    PushImage(images_["pause"], "berth/pause", "1.0");
+  }
+
+  static void TearDownTestSuite() {
+    StopRegistry();
+    if (!work_.empty()) (void)RemoveAll(work_);
+  }
+
+  void SetUp() override {
+    if (::access(kRegistryBinary, X_OK) != 0) GTEST_SKIP() << kRegistryBinary << " is not installed";
+    ASSERT_GT(pid_, 0);
+    store_dir_ = MakeTempDir("berth-registry-store");
+    auto store = ImageStore::Open(store_dir_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    RegistryConfig config;
+    config.hosts[host_].insecure = true;
+    client_ = std::make_shared<RegistryClient>(config);
+    client_->SetRequestHook([this](const HttpRequest& r) {
+      std::lock_guard<std::mutex> lock(mu_);
+      requests_.push_back(r.method + " " + r.url);
+      if (on_request_) on_request_(r);
+    });
+    puller_ = std::make_unique<Puller>(store_.get(), client_);
+  }
+
+  void TearDown() override {
+    puller_.reset();
+    store_.reset();
+    if (!store_dir_.empty()) (void)RemoveAll(store_dir_);
+  }
+
+  static std::string BlobFile(const OciImage& image, const std::string& digest) {
+    return absl::StrCat(image.dir, "/blobs/sha256/", digest.substr(7));
+  }
+
+  static void StartRegistry() {
+    for (int attempt = 0; attempt < 3 && pid_ <= 0; ++attempt) {
+      int port = FreePort();
+      host_ = absl::StrCat("127.0.0.1:", port);
+      std::string storage = absl::StrCat(work_, "/storage");
+      std::string config = absl::StrCat(work_, "/config.yml");
+      ASSERT_TRUE(AtomicWriteFile(config, absl::StrCat("version: 0.1\n"
+                                                       "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
+                                                       "storage:\n  filesystem:\n    rootdirectory: ", storage, "\n"
+                                                       "http:\n  addr: ", host_, "\n")).ok());
+      std::string log = absl::StrCat(work_, "/registry.log");
+      std::vector<std::string> argv = {kRegistryBinary, "serve", config};
+      std::vector<char*> args;
+      for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      pid_t parent = ::getpid();
+      pid_t pid = ::fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        // The registry dies with the test, even when the test crashes.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) ::_exit(1);
+        int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+          ::dup2(fd, 1);
+          ::dup2(fd, 2);
+        }
+        ::execv(kRegistryBinary, args.data());
+        ::_exit(127);
+      }
+      pid_ = pid;
+      auto transport = NewCurlTransport();
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+      bool up = false;
+      while (std::chrono::steady_clock::now() < deadline) {
+        HttpRequest r;
+        r.url = absl::StrCat("http://", host_, "/v2/");
+        r.timeout_s = 2;
+        auto resp = transport->Do(r, nullptr);
+        if (resp.ok() && resp->status == 200) {
+          up = true;
+          break;
+        }
+        if (::waitpid(pid_, nullptr, WNOHANG) == pid_) break;  // exited: port taken?
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      if (!up) StopRegistry();
+    }
+  }
+
+  static void StopRegistry() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    for (int i = 0; i < 100; ++i) {
+      if (::waitpid(pid_, nullptr, WNOHANG) != 0) {
+        pid_ = -1;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+  static void PushBlob(const std::string& repo, const std::string& digest, const std::string& content) {
+    HttpRequest post;
+    post.method = "POST";
+    post.url = absl::StrCat("http://", host_, "/v2/", repo, "/blobs/uploads/");
+    auto resp = transport_->Do(post, nullptr);
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    ASSERT_EQ(resp->status, 202) << resp->body;
+    std::string location = resp->Header("location");
+    if (absl::StartsWith(location, "/")) location = absl::StrCat("http://", host_, location);
+    HttpRequest put;
+    put.method = "PUT";
+    put.url = absl::StrCat(location, location.find('?') == std::string::npos ? "?" : "&", "digest=", digest);
+    put.headers = {"Content-Type: application/octet-stream"};
+    put.body = content;
+    resp = transport_->Do(put, nullptr);
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    ASSERT_EQ(resp->status, 201) << resp->body;
+  }
+
+  static void PushManifest(const std::string& repo, const std::string& tag, const std::string& media_type,
+                           const std::string& body) {
+    HttpRequest put;
+    put.method = "PUT";
+    put.url = absl::StrCat("http://", host_, "/v2/", repo, "/manifests/", tag);
+    put.headers = {absl::StrCat("Content-Type: ", media_type)};
+    put.body = body;
+    auto resp = transport_->Do(put, nullptr);
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    ASSERT_EQ(resp->status, 201) << resp->body;
+  }
+
+  static void PushImage(const OciImage& image, const std::string& repo, const std::string& tag) {
+    std::string config_digest = image.parsed["config"]["digest"].get<std::string>();
+    PushBlob(repo, config_digest, *ReadFile(BlobFile(image, config_digest)));
+    for (const json& layer : image.parsed["layers"]) {
+      std::string digest = layer["digest"].get<std::string>();
+      PushBlob(repo, digest, *ReadFile(BlobFile(image, digest)));
+    }
+    PushManifest(repo, tag, "application/vnd.oci.image.manifest.v1+json", image.manifest);
+  }
+
+  int CountRequests(const std::string& needle) {
+    std::lock_guard<std::mutex> lock(mu_);
+    int n = 0;
+    for (const std::string& r : requests_) n += r.find(needle) != std::string::npos;
+    return n;
+  }
+
+  std::string LayerDigest() { return images_["busybox"].parsed["layers"][0]["digest"].get<std::string>(); }
+
+  static inline std::string work_;
+  static inline std::string host_;
+  static inline pid_t pid_ = -1;
+  static inline std::map<std::string, OciImage> images_;
+  static inline std::shared_ptr<HttpTransport> transport_;
+
+  std::string store_dir_;
+  std::unique_ptr<ImageStore> store_;
+  std::shared_ptr<RegistryClient> client_;
+  std::unique_ptr<Puller> puller_;
+  std::mutex mu_;
+  std::vector<std::string> requests_;
+  std::function<void(const HttpRequest&)> on_request_;
+};
+
+TEST_F(PullerIntegrationTest, PullsBusyboxAndResolvesByNameAndRepoDigest) {
+  std::string name = absl::StrCat(host_, "/library/busybox");
+  auto image = puller_->Pull(name);
+  ASSERT_TRUE(image.ok()) << image.status();
+  const OciImage& oci = images_["busybox"];
+  EXPECT_EQ(image->id, oci.parsed["config"]["digest"].get<std::string>());
+  EXPECT_EQ(image->repo_tags, std::vector<std::string>{name + ":latest"});
+  std::string repo_digest = absl::StrCat(name, "@", oci.manifest_digest);
+  EXPECT_EQ(image->repo_digests, std::vector<std::string>{repo_digest});
+  EXPECT_EQ(image->cmd, std::vector<std::string>{"sh"});
+
+  for (const std::string& ref : {name, name + ":latest", repo_digest}) {
+    auto resolved = store_->Resolve(ref);
+    ASSERT_TRUE(resolved.ok()) << ref << ": " << resolved.status();
+    EXPECT_EQ(resolved->id, image->id);
+  }
+  auto dirs = store_->LayerDirs(*image);
+  ASSERT_TRUE(dirs.ok()) << dirs.status();
+  ASSERT_EQ(dirs->size(), 1u);
+  EXPECT_TRUE(PathExists((*dirs)[0] + "/bin/busybox"));
+  EXPECT_EQ(CountRequests("/blobs/" + LayerDigest()), 1);
+  // Nothing left in staging once the pull is done.
+  puller_.reset();
+  EXPECT_TRUE(ListDir(store_dir_ + "/tmp")->empty());
+
+  // By digest alone: no tag recorded, the repo digest is.
+  puller_ = std::make_unique<Puller>(store_.get(), client_);
+  auto by_digest = puller_->Pull(repo_digest);
+  ASSERT_TRUE(by_digest.ok()) << by_digest.status();
+  EXPECT_EQ(by_digest->id, image->id);
+  // The store survives a reopen with the pulled image.
+  store_.reset();
+  puller_.reset();
+  auto reopened = ImageStore::Open(store_dir_);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_TRUE((*reopened)->Resolve(repo_digest).ok());
+  EXPECT_TRUE(PathExists(absl::StrCat(store_dir_, "/blobs/sha256/", LayerDigest().substr(7))));
+}
+
+TEST_F(PullerIntegrationTest, SecondImageSharingTheLayerDownloadsNoLayer) {
+  ASSERT_TRUE(puller_->Pull(absl::StrCat(host_, "/library/busybox:latest")).ok());
+  EXPECT_EQ(CountRequests("/blobs/" + LayerDigest()), 1);
+  auto pause = puller_->Pull(absl::StrCat(host_, "/berth/pause:1.0"));
+  ASSERT_TRUE(pause.ok()) << pause.status();
+  EXPECT_EQ(CountRequests("/blobs/" + LayerDigest()), 1);
+  EXPECT_EQ(CountRequests("/berth/pause/blobs/"), 1);  // its config only
+  EXPECT_EQ(store_->List().size(), 2u);
+  auto dirs = store_->LayerDirs(*pause);
+  ASSERT_TRUE(dirs.ok());
+  EXPECT_TRUE(PathExists((*dirs)[0] + "/bin/busybox"));
+}
+
+TEST_F(PullerIntegrationTest, ConcurrentPullsDownloadTheLayerOnce) {
+  std::mutex m;
+  std::condition_variable cv;
+  int manifests = 0;
+  on_request_ = [&](const HttpRequest& r) {
+    std::unique_lock<std::mutex> lock(m);
+    if (r.url.find("/manifests/") != std::string::npos) {
+      ++manifests;
+      cv.notify_all();
+    } else if (r.url.find("/blobs/" + LayerDigest()) != std::string::npos) {
+      // Hold the first layer download until the other pull is under way too.
+      cv.wait_for(lock, std::chrono::seconds(5), [&] { return manifests >= 2; });
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+  };
+  std::string ref = absl::StrCat(host_, "/library/busybox:latest");
+  absl::StatusOr<Image> a, b;
+  std::thread ta([&] { a = puller_->Pull(ref); });
+  std::thread tb([&] { b = puller_->Pull(ref); });
+  ta.join();
+  tb.join();
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(a->id, b->id);
+  EXPECT_EQ(CountRequests("/blobs/" + LayerDigest()), 1);
+  EXPECT_EQ(store_->List().size(), 1u);
+}
+
+TEST_F(PullerIntegrationTest, PicksThePlatformFromAnIndex) {
+  const OciImage& busybox = images_["busybox"];
+  const OciImage& pause = images_["pause"];
+  // pause's manifest under a platform this node is not, busybox's under ours.
+  PushImage(pause, "multi/app", "pause");
+  PushImage(busybox, "multi/app", "busybox");
+  Platform host = HostPlatform();
+  json other_platform = {{"os", "linux"}, {"architecture", host.architecture == "s390x" ? "riscv64" : "s390x"}};
+  json ours = {{"os", "linux"}, {"architecture", host.architecture}};
+  if (!host.variant.empty()) ours["variant"] = host.variant;
+  auto entry = [](const OciImage& image, const json& platform) {
+    return json{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                {"digest", image.manifest_digest},
+                {"size", image.manifest.size()},
+                {"platform", platform}};
+  };
+  std::string index =
+      json{{"schemaVersion", 2}, {"mediaType", "application/vnd.oci.image.index.v1+json"},
+           {"manifests", {entry(pause, other_platform), entry(busybox, ours)}}}.dump();
+  PushManifest("multi/app", "1.0", "application/vnd.oci.image.index.v1+json", index);
+  std::string other_only =
+      json{{"schemaVersion", 2}, {"mediaType", "application/vnd.oci.image.index.v1+json"},
+           {"manifests", {entry(pause, other_platform)}}}.dump();
+  PushManifest("multi/app", "other", "application/vnd.oci.image.index.v1+json", other_only);
+
+  std::string name = absl::StrCat(host_, "/multi/app");
+  auto image = puller_->Pull(name + ":1.0");
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(image->id, busybox.parsed["config"]["digest"].get<std::string>());
+  // The repo digest is the index's.
+  std::string repo_digest = absl::StrCat(name, "@", Sha256Digest(index));
+  EXPECT_EQ(image->repo_digests, std::vector<std::string>{repo_digest});
+  EXPECT_TRUE(store_->Resolve(repo_digest).ok());
+
+  auto none = puller_->Pull(name + ":other");
+  ASSERT_TRUE(absl::IsNotFound(none.status())) << none.status();
+  EXPECT_NE(none.status().message().find(other_platform["architecture"].get<std::string>()), std::string::npos)
+      << none.status();
+  EXPECT_NE(none.status().message().find(name + ":other"), std::string::npos) << none.status();
+}
+
+TEST_F(PullerIntegrationTest, UnknownTagIsNotFoundNamingIt) {
+  std::string ref = absl::StrCat(host_, "/library/busybox:no-such-tag");
+  auto image = puller_->Pull(ref);
+  ASSERT_TRUE(absl::IsNotFound(image.status())) << image.status();
+  EXPECT_NE(image.status().message().find(ref), std::string::npos) << image.status();
+  auto repo = puller_->Pull(absl::StrCat(host_, "/no/such/repo:1"));
+  EXPECT_TRUE(absl::IsNotFound(repo.status())) << repo.status();
+  EXPECT_TRUE(store_->List().empty());
+}
+
+TEST_F(PullerIntegrationTest, TamperedBlobFailsWithDigestErrorAndLeavesNoImage) {
+  // An image of its own (busybox with one more label), so tampering touches no other test.
+  const OciImage& busybox = images_["busybox"];
+  json config = json::parse(*ReadFile(BlobFile(busybox, busybox.parsed["config"]["digest"].get<std::string>())));
+  config["config"]["Labels"] = {{"berth.test", "tampered"}};
+  std::string config_text = config.dump();
+  std::string config_digest = Sha256Digest(config_text);
+  json manifest = busybox.parsed;
+  manifest["config"]["digest"] = config_digest;
+  manifest["config"]["size"] = config_text.size();
+  PushBlob("tamper/app", config_digest, config_text);
+  PushBlob("tamper/app", LayerDigest(), *ReadFile(BlobFile(busybox, LayerDigest())));
+  PushManifest("tamper/app", "1.0", "application/vnd.oci.image.manifest.v1+json", manifest.dump());
+
+  // Same size, different bytes, straight into the registry's storage.
+  std::string data = absl::StrCat(work_, "/storage/docker/registry/v2/blobs/sha256/", config_digest.substr(7, 2), "/",
+                                  config_digest.substr(7), "/data");
+  ASSERT_TRUE(PathExists(data)) << data;
+  std::string wrong = config_text;
+  wrong[wrong.size() - 2] = wrong[wrong.size() - 2] == 'x' ? 'y' : 'x';
+  ASSERT_TRUE(AtomicWriteFile(data, wrong).ok());
+
+  auto image = puller_->Pull(absl::StrCat(host_, "/tamper/app:1.0"));
+  ASSERT_TRUE(absl::IsDataLoss(image.status())) << image.status();
+  EXPECT_NE(image.status().message().find("digest mismatch"), std::string::npos) << image.status();
+  EXPECT_NE(image.status().message().find(config_digest), std::string::npos) << image.status();
+  EXPECT_NE(image.status().message().find(host_), std::string::npos) << image.status();
+  EXPECT_TRUE(store_->List().empty());
+  EXPECT_FALSE(PathExists(absl::StrCat(store_dir_, "/blobs/sha256/", config_digest.substr(7))));
+  EXPECT_TRUE(ListDir(store_dir_ + "/blobs/sha256")->empty());
+  EXPECT_TRUE(ListDir(store_dir_ + "/snapshots")->empty());
+}
+
+}  // namespace
+}  // namespace berth::image::registry
