@@ -1,5 +1,6 @@
 #include "runtime-shim/cni/cni_client.h"
 
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
@@ -11,9 +12,16 @@
 namespace berth::cni {
 namespace {
 
-// CNI_NETNS for DEL: empty when the namespace is gone, as the spec allows.
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+
+// CNI_NETNS for DEL: empty when the namespace is gone (its pin unmounted or
+// removed), as the spec allows, so plugins release what they hold anyway.
 std::string NetnsIfPresent(const std::string& netns) {
-  return (!netns.empty() && PathExists(netns)) ? netns : std::string();
+  struct statfs fs {};
+  if (netns.empty() || statfs(netns.c_str(), &fs) < 0) return std::string();
+  return static_cast<unsigned long>(fs.f_type) == NSFS_MAGIC ? netns : std::string();
 }
 
 absl::Status RemoveCacheFile(const std::string& path) {

@@ -141,9 +141,12 @@ class CniIntegrationTest : public ::testing::Test {
     return path;
   }
 
-  void RemovePodNetns(const std::string& path) {
+  // Unpins the namespace (it dies); `keep_file` leaves the empty mount point.
+  void RemovePodNetns(const std::string& path, bool keep_file = false) {
     ASSERT_EQ(umount2(path.c_str(), MNT_DETACH), 0) << strerror(errno);
-    ASSERT_EQ(unlink(path.c_str()), 0);
+    if (!keep_file) {
+      ASSERT_EQ(unlink(path.c_str()), 0);
+    }
   }
 
   std::string IpamDir() const { return dir_ + "/ipam"; }
@@ -406,7 +409,7 @@ TEST_F(CniIntegrationTest, GarbageCollectRemovesStaleAttachments) {
   ASSERT_TRUE(a.ok()) << a.status();
   auto b = client.Add(Request("podb", nsb));
   ASSERT_TRUE(b.ok()) << b.status();
-  RemovePodNetns(nsa);  // the sandbox went away while the agent was down
+  RemovePodNetns(nsa, /*keep_file=*/true);  // the sandbox went away while the agent was down
   ASSERT_TRUE(client.GarbageCollect({"podb"}).ok());
   EXPECT_EQ(AllocatedIps(), (std::set<std::string>{b->PodIPs()[0]}));
   EXPECT_EQ(CacheFiles().size(), 1u);
