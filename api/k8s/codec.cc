@@ -1,7 +1,8 @@
 #include "api/k8s/codec.h"
 
 #include <cmath>
-#include <regex>
+#include <cerrno>
+#include <cstdlib>
 
 #include <yaml-cpp/yaml.h>
 
@@ -106,22 +107,51 @@ absl::StatusOr<Pod> DecodePodJson(std::string_view data, const DecodeOptions& op
 
 namespace {
 
-bool Matches(const std::string& s, const char* re) { return std::regex_match(s, std::regex(re)); }
+bool AllOf(std::string_view s, bool (*pred)(char)) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!pred(c)) return false;
+  }
+  return true;
+}
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsOctal(char c) { return c >= '0' && c <= '7'; }
+bool IsHex(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+// YAML 1.2 core float: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+bool IsFloat(std::string_view s) {
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) s.remove_prefix(1);
+  size_t i = 0, int_digits = 0, frac_digits = 0;
+  while (i < s.size() && IsDigit(s[i])) ++i, ++int_digits;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && IsDigit(s[i])) ++i, ++frac_digits;
+  }
+  if (int_digits == 0 && frac_digits == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    std::string_view e = s.substr(i + 1);
+    if (!e.empty() && (e[0] == '+' || e[0] == '-')) e.remove_prefix(1);
+    return AllOf(e, IsDigit);
+  }
+  return i == s.size();
+}
 
 nlohmann::json ResolvePlainScalar(const std::string& s) {
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
   if (s == "true" || s == "True" || s == "TRUE") return true;
   if (s == "false" || s == "False" || s == "FALSE") return false;
-  if (Matches(s, "[-+]?[0-9]+")) {
+  std::string_view unsigned_part = s;
+  if (s[0] == '+' || s[0] == '-') unsigned_part.remove_prefix(1);
+  if (AllOf(unsigned_part, IsDigit)) {
     errno = 0;
     char* end = nullptr;
     long long v = std::strtoll(s.c_str(), &end, 10);
     if (errno == 0) return static_cast<int64_t>(v);
     return std::strtod(s.c_str(), nullptr);
   }
-  if (Matches(s, "0o[0-7]+")) return static_cast<int64_t>(std::strtoll(s.c_str() + 2, nullptr, 8));
-  if (Matches(s, "0x[0-9a-fA-F]+")) return static_cast<int64_t>(std::strtoll(s.c_str() + 2, nullptr, 16));
-  if (Matches(s, "[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?")) return std::strtod(s.c_str(), nullptr);
+  if (s.rfind("0o", 0) == 0 && AllOf(std::string_view(s).substr(2), IsOctal)) return static_cast<int64_t>(std::strtoll(s.c_str() + 2, nullptr, 8));
+  if (s.rfind("0x", 0) == 0 && AllOf(std::string_view(s).substr(2), IsHex)) return static_cast<int64_t>(std::strtoll(s.c_str() + 2, nullptr, 16));
+  if (IsFloat(s)) return std::strtod(s.c_str(), nullptr);
   // .inf and .nan have no JSON form: kept as strings.
   return s;
 }

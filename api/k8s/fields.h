@@ -198,7 +198,7 @@ void VisitFields(Container& o, F&& f) {
   f("ports", o.ports, kOmitEmpty);
   f("envFrom", o.envFrom, kOmitEmpty);
   f("env", o.env, kOmitEmpty);
-  f("resources", o.resources, kOmitEmpty);
+  f("resources", o.resources, kAlways);
   f("restartPolicy", o.restartPolicy, kOmitEmpty);
   f("volumeMounts", o.volumeMounts, kOmitEmpty);
   f("volumeDevices", o.volumeDevices, kOmitEmpty);

@@ -37,7 +37,13 @@ constexpr char kEnvVarMsg[] =
     "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', "
     "or '.', and must not start with a digit";
 
-bool Match(const std::string& s, const char* fmt) { return std::regex_match(s, std::regex(fmt)); }
+// Anchored match; each pattern compiled once per thread.
+bool Match(const std::string& s, const char* fmt) {
+  thread_local std::map<std::string, std::regex> cache;
+  auto it = cache.find(fmt);
+  if (it == cache.end()) it = cache.emplace(fmt, std::regex(fmt)).first;
+  return std::regex_match(s, it->second);
+}
 
 std::string RegexError(const std::string& msg, const std::string& fmt,
                        std::initializer_list<const char*> examples) {
