@@ -155,20 +155,29 @@ class CniIntegrationTest : public ::testing::Test {
     ASSERT_TRUE(AtomicWriteFile(absl::StrCat(dir_, "/conf/", file), json).ok());
   }
 
-  std::string BridgePlugin(const std::string& bridge = "berthbr0") const {
-    return absl::StrCat(R"({"type": "bridge", "bridge": ")", bridge,
-                        R"(", "isGateway": true, "ipMasq": false, "hairpinMode": true,
+  // bridge + host-local over <subnet>.<first>..<subnet>.<last>, plus an
+  // IPv6 range when `ipv6`.
+  std::string BridgePlugin(int first = 10, int last = 11, bool ipv6 = false) const {
+    std::string v6 = ipv6 ? R"(, [{"subnet": "fd00:10:244::/64"}])" : "";
+    std::string v6_route = ipv6 ? R"(, {"dst": "::/0"})" : "";
+    return absl::StrCat(R"({"type": "bridge", "bridge": "berthbr0", "isGateway": true,
+        "ipMasq": false, "hairpinMode": true,
         "ipam": {"type": "host-local", "dataDir": ")", IpamDir(), R"(",
-                 "ranges": [[{"subnet": ")", subnet_, R"(0/24", "rangeStart": ")", subnet_,
-                        R"(10", "rangeEnd": ")", subnet_, R"(11", "gateway": ")", subnet_,
-                        R"(1"}]],
-                 "routes": [{"dst": "0.0.0.0/0"}]}})");
+                 "ranges": [[{"subnet": ")", subnet_, R"(0/24", "rangeStart": ")", subnet_, first,
+                        R"(", "rangeEnd": ")", subnet_, last, R"(", "gateway": ")", subnet_,
+                        R"(1"}])", v6, R"(],
+                 "routes": [{"dst": "0.0.0.0/0"})", v6_route, "]}}");
   }
 
   void WriteBridgeConfig(const std::string& name = "berth-test", const std::string& extra = "") {
     WriteConfig("10-berth.conflist",
                 absl::StrCat(R"({"cniVersion": "1.0.0", "name": ")", name, R"(", "plugins": [)",
                              BridgePlugin(), extra, "]}"));
+  }
+
+  void WriteConfigWithPlugin(const std::string& plugin) {
+    WriteConfig("10-berth.conflist",
+                absl::StrCat(R"({"cniVersion": "1.0.0", "name": "berth-test", "plugins": [)", plugin, "]}"));
   }
 
   CniClientOptions Options() const {
@@ -196,7 +205,7 @@ class CniIntegrationTest : public ::testing::Test {
     auto names = ListDir(absl::StrCat(IpamDir(), "/", network));
     if (!names.ok()) return out;
     for (const auto& name : *names) {
-      if (absl::StartsWith(name, subnet_)) out.insert(name);
+      if (absl::StartsWith(name, subnet_) || absl::StartsWith(name, "fd00")) out.insert(name);
     }
     return out;
   }
@@ -417,6 +426,62 @@ TEST_F(CniIntegrationTest, GarbageCollectRemovesStaleAttachments) {
   ASSERT_TRUE(client.GarbageCollect({}).ok());
   EXPECT_TRUE(AllocatedIps().empty());
   EXPECT_TRUE(CacheFiles().empty());
+}
+
+TEST_F(CniIntegrationTest, DualStackPodIPs) {
+  WriteConfigWithPlugin(BridgePlugin(10, 11, /*ipv6=*/true));
+  CniClient client(Options());
+  std::string ns = NewPodNetns("ds");
+  auto r = client.Add(Request("podds", ns));
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto ips = r->PodIPs();
+  ASSERT_EQ(ips.size(), 2u);
+  EXPECT_TRUE(absl::StartsWith(ips[0], subnet_)) << ips[0];
+  EXPECT_TRUE(absl::StartsWith(ips[1], "fd00:10:244::")) << ips[1];
+  InNetns(ns, [&] {
+    auto addrs = Addresses()["eth0"];
+    EXPECT_TRUE(addrs.contains(ips[0]));
+    EXPECT_TRUE(addrs.contains(ips[1]));
+  });
+  EXPECT_EQ(AllocatedIps().size(), 2u);
+  ASSERT_TRUE(client.Del(Request("podds", ns)).ok());
+  EXPECT_TRUE(AllocatedIps().empty());
+}
+
+TEST_F(CniIntegrationTest, ConcurrentAddsGetDistinctAddresses) {
+  constexpr int kPods = 8;
+  WriteConfigWithPlugin(BridgePlugin(10, 10 + kPods - 1));
+  CniClient client(Options());
+  std::vector<std::string> netns;
+  for (int i = 0; i < kPods; ++i) netns.push_back(NewPodNetns(absl::StrCat("c", i)));
+  std::vector<absl::StatusOr<CniResult>> results(kPods, absl::UnknownError("not run"));
+  {
+    // Threads made here share this thread's private host namespace.
+    std::vector<std::thread> workers;
+    for (int i = 0; i < kPods; ++i) {
+      workers.emplace_back([&, i] { results[i] = client.Add(Request(absl::StrCat("podc", i), netns[i])); });
+    }
+    for (auto& w : workers) w.join();
+  }
+  std::set<std::string> ips;
+  for (int i = 0; i < kPods; ++i) {
+    ASSERT_TRUE(results[i].ok()) << i << ": " << results[i].status();
+    ips.insert(results[i]->PodIPs()[0]);
+  }
+  EXPECT_EQ(ips.size(), static_cast<size_t>(kPods));
+  EXPECT_EQ(AllocatedIps(), ips);
+  std::vector<absl::Status> dels(kPods);
+  {
+    std::vector<std::thread> workers;
+    for (int i = 0; i < kPods; ++i) {
+      workers.emplace_back([&, i] { dels[i] = client.Del(Request(absl::StrCat("podc", i), netns[i])); });
+    }
+    for (auto& w : workers) w.join();
+  }
+  for (int i = 0; i < kPods; ++i) EXPECT_TRUE(dels[i].ok()) << i << ": " << dels[i];
+  EXPECT_TRUE(AllocatedIps().empty());
+  EXPECT_TRUE(CacheFiles().empty());
+  EXPECT_TRUE(LinksWithPrefix("veth").empty());
 }
 
 TEST_F(CniIntegrationTest, SingleLoopbackConf) {
