@@ -3,6 +3,8 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <cctype>
+
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
 #include "common/fs.h"
@@ -27,6 +29,30 @@ std::string NetnsIfPresent(const std::string& netns) {
 absl::Status RemoveCacheFile(const std::string& path) {
   if (unlink(path.c_str()) < 0 && errno != ENOENT) {
     return ErrnoError(absl::StrCat("remove CNI cache ", path));
+  }
+  return absl::OkStatus();
+}
+
+// The spec's container id (alphanumerics, then also '_', '.', '-') and a
+// Linux interface name; both become part of the cache file name.
+absl::Status ValidateIds(absl::string_view command, const AttachmentRequest& request) {
+  const std::string& id = request.container_id;
+  bool id_ok = !id.empty() && std::isalnum(static_cast<unsigned char>(id[0]));
+  for (char c : id) {
+    id_ok = id_ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
+  }
+  if (!id_ok) {
+    return absl::InvalidArgumentError(absl::StrCat("CNI ", command, ": container_id \"", id,
+                                                   "\" is not [A-Za-z0-9][A-Za-z0-9_.-]*"));
+  }
+  const std::string& ifname = request.ifname;
+  bool if_ok = !ifname.empty() && ifname.size() < 16 && ifname != "." && ifname != "..";
+  for (char c : ifname) {
+    if_ok = if_ok && c != '/' && c != ':' && !std::isspace(static_cast<unsigned char>(c));
+  }
+  if (!if_ok) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("CNI ", command, ": ifname \"", ifname, "\" is not an interface name"));
   }
   return absl::OkStatus();
 }
@@ -74,9 +100,8 @@ CniClient::CniClient(CniClientOptions options) : options_(std::move(options)) {}
 absl::Status CniClient::NetworkReady() const { return cni::NetworkReady(options_.conf_dir); }
 
 absl::StatusOr<CniResult> CniClient::Add(const AttachmentRequest& request) {
-  if (request.container_id.empty()) return absl::InvalidArgumentError("CNI ADD: container_id is empty");
+  RETURN_IF_ERROR(ValidateIds("ADD", request));
   if (request.netns.empty()) return absl::InvalidArgumentError("CNI ADD: netns is empty");
-  if (request.ifname.empty()) return absl::InvalidArgumentError("CNI ADD: ifname is empty");
   if (!PathExists(request.netns)) {
     return absl::NotFoundError(absl::StrCat("CNI ADD: netns ", request.netns, " does not exist"));
   }
@@ -173,7 +198,7 @@ std::vector<std::pair<std::string, CachedAttachment>> CniClient::FindCached(
 }
 
 absl::Status CniClient::Del(const AttachmentRequest& request) {
-  if (request.container_id.empty()) return absl::InvalidArgumentError("CNI DEL: container_id is empty");
+  RETURN_IF_ERROR(ValidateIds("DEL", request));
   auto cached = FindCached(request.container_id, request.ifname);
   if (cached.empty()) {
     // Nothing cached (ADD never finished, or an older runtime): DEL with the
@@ -222,6 +247,7 @@ absl::StatusOr<CniResult> CniClient::CachedResult(const AttachmentRequest& reque
 }
 
 absl::Status CniClient::Check(const AttachmentRequest& request) {
+  RETURN_IF_ERROR(ValidateIds("CHECK", request));
   auto cached = FindCached(request.container_id, request.ifname);
   if (cached.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -284,6 +310,30 @@ absl::Status CniClient::GarbageCollect(const absl::flat_hash_set<std::string>& v
     absl::Status status = list.ok() ? DelChain(*list, attachment, list->plugins.size()) : list.status();
     if (status.ok()) status = RemoveCacheFile(path);
     if (!status.ok() && first_error.ok()) first_error = status;
+  }
+  // CNI 1.1: the plugins of the current network may clean up what they hold
+  // for attachments the runtime no longer knows (leaked IPs, rules).
+  auto list = LoadNetworkConfig(options_.conf_dir);
+  if (list.ok() && CompareCniVersions(list->cni_version, "1.1.0") >= 0) {
+    nlohmann::json valid = nlohmann::json::array();
+    for (const auto& [path, attachment] : ListCachedAttachments(options_.cache_dir)) {
+      if (attachment.network_name != list->name) continue;
+      valid.push_back({{"containerID", attachment.container_id}, {"ifname", attachment.ifname}});
+    }
+    PluginEnv env{"GC", "", "", "", {}, options_.bin_dirs};
+    for (const auto& plugin : list->plugins) {
+      auto path = FindPlugin(plugin.type, options_.bin_dirs);
+      if (!path.ok()) {
+        if (first_error.ok()) first_error = path.status();
+        continue;
+      }
+      nlohmann::json input = BuildPluginStdin(*list, plugin, nlohmann::json(), nlohmann::json::object());
+      input["cni.dev/valid-attachments"] = valid;
+      auto output = InvokePlugin(*path, plugin.type, env, input, options_.plugin_timeout);
+      if (!output.ok() && first_error.ok()) {
+        first_error = Annotate(output.status(), absl::StrCat("network ", list->name));
+      }
+    }
   }
   return first_error;
 }

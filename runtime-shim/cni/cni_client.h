@@ -80,6 +80,9 @@ class CniClient {
   // OK with a valid config in the conf dir; FailedPrecondition with the reason.
   absl::Status NetworkReady() const;
 
+  // Container ids must be [A-Za-z0-9][A-Za-z0-9_.-]* and ifname a Linux
+  // interface name (InvalidArgument otherwise): both name the cache file.
+  //
   // ADD for the chain, prevResult passed along; on a failure midway runs DEL
   // for the chain (reverse) and returns the ADD error. Caches the result.
   absl::StatusOr<CniResult> Add(const AttachmentRequest& request);
@@ -98,7 +101,9 @@ class CniClient {
   absl::Status Status();
 
   // DEL for every cached attachment whose container id is not in
-  // `valid_container_ids`; returns the first error after trying them all.
+  // `valid_container_ids`; then, for a cniVersion 1.1.0 config, the plugins'
+  // GC with "cni.dev/valid-attachments" (the attachments still cached).
+  // Returns the first error after trying them all.
   absl::Status GarbageCollect(const absl::flat_hash_set<std::string>& valid_container_ids);
 
   // The cached result of an attachment, for PodSandboxStatus after a restart.

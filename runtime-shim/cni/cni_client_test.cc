@@ -137,6 +137,24 @@ TEST_F(CniClientFakeTest, StatusUsesPluginsFrom110) {
   EXPECT_THAT(status.message(), HasSubstr("not today"));
 }
 
+TEST_F(CniClientFakeTest, GarbageCollectDelsStaleAndCallsPluginGcFrom110) {
+  WriteConfig("1.1.0", "a,b");
+  CniClient client(Options());
+  AttachmentRequest keep = Request(), stale = Request();
+  keep.container_id = "keep";
+  stale.container_id = "stale";
+  ASSERT_TRUE(client.Add(keep).ok());
+  ASSERT_TRUE(client.Add(stale).ok());
+  TakeLog();
+  ASSERT_TRUE(client.GarbageCollect({"keep"}).ok());
+  EXPECT_THAT(TakeLog(), ElementsAre("b DEL prev", "a DEL prev", "a GC noprev", "b GC noprev"));
+  EXPECT_TRUE(PathExists(dir_ + "/cache/net-keep-eth0.json"));
+  EXPECT_FALSE(PathExists(dir_ + "/cache/net-stale-eth0.json"));
+  WriteConfig("1.0.0", "a,b");
+  ASSERT_TRUE(client.GarbageCollect({"keep"}).ok());
+  EXPECT_TRUE(TakeLog().empty());  // nothing stale, no GC before 1.1.0
+}
+
 TEST_F(CniClientFakeTest, RejectsBadRequests) {
   WriteConfig("1.0.0", "a");
   CniClient client(Options());
@@ -145,9 +163,21 @@ TEST_F(CniClientFakeTest, RejectsBadRequests) {
   auto result = client.Add(request);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(result.status().message(), HasSubstr("no-such-netns"));
-  request = Request();
-  request.container_id = "";
-  EXPECT_EQ(client.Add(request).status().code(), absl::StatusCode::kInvalidArgument);
+  for (const char* id : {"", "../etc", "a/b", "-x", "a b"}) {
+    request = Request();
+    request.container_id = id;
+    auto bad = client.Add(request);
+    EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument) << id;
+    EXPECT_THAT(bad.status().message(), HasSubstr("container_id")) << id;
+    EXPECT_EQ(client.Del(request).code(), absl::StatusCode::kInvalidArgument) << id;
+  }
+  for (const char* ifname : {"", "..", "a/b", "eth0:1", "averyveryverylongname"}) {
+    request = Request();
+    request.ifname = ifname;
+    auto bad = client.Add(request);
+    EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument) << ifname;
+    EXPECT_THAT(bad.status().message(), HasSubstr("ifname")) << ifname;
+  }
   EXPECT_TRUE(TakeLog().empty());
 }
 
