@@ -18,8 +18,15 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <poll.h>
+
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/fs.h"
 #include "runtime-shim/image/digest.h"
 #include "runtime-shim/image/image_store.h"
@@ -66,6 +73,73 @@ int FreePort() {
   }
   ::close(fd);
   return port;
+}
+
+void StopProcess(pid_t& pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGTERM);
+  for (int i = 0; i < 100; ++i) {
+    if (::waitpid(pid, nullptr, WNOHANG) != 0) {
+      pid = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  pid = -1;
+}
+
+// Starts docker-registry serving `work`/storage on a free loopback port, with
+// `extra` YAML appended to its config; waits (bounded) until /v2/ answers.
+// Returns its pid, or -1.
+pid_t SpawnRegistry(const std::string& work, const std::string& name, const std::string& extra, std::string* host) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    *host = absl::StrCat("127.0.0.1:", FreePort());
+    std::string config = absl::StrCat(work, "/", name, ".yml");
+    absl::Status written = AtomicWriteFile(
+        config, absl::StrCat("version: 0.1\n"
+                             "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
+                             "storage:\n  filesystem:\n    rootdirectory: ", work, "/storage\n"
+                             "http:\n  addr: ", *host, "\n", extra));
+    if (!written.ok()) return -1;
+    std::string log = absl::StrCat(work, "/", name, ".log");
+    std::vector<std::string> argv = {kRegistryBinary, "serve", config};
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t parent = ::getpid();
+    pid_t pid = ::fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+      // The registry dies with the test, even when the test crashes.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(1);
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+      }
+      ::execv(kRegistryBinary, args.data());
+      ::_exit(127);
+    }
+    auto transport = NewCurlTransport();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      HttpRequest r;
+      r.url = absl::StrCat("http://", *host, "/v2/");
+      r.timeout_s = 2;
+      auto resp = transport->Do(r, nullptr);
+      if (resp.ok() && (resp->status == 200 || resp->status == 401)) return pid;
+      if (::waitpid(pid, nullptr, WNOHANG) == pid) {  // exited: port taken?
+        pid = -1;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    StopProcess(pid);
+  }
+  return -1;
 }
 
 struct OciImage {
@@ -134,70 +208,8 @@ class PullerIntegrationTest : public ::testing::Test {
     return absl::StrCat(image.dir, "/blobs/sha256/", digest.substr(7));
   }
 
-  static void StartRegistry() {
-    for (int attempt = 0; attempt < 3 && pid_ <= 0; ++attempt) {
-      int port = FreePort();
-      host_ = absl::StrCat("127.0.0.1:", port);
-      std::string storage = absl::StrCat(work_, "/storage");
-      std::string config = absl::StrCat(work_, "/config.yml");
-      ASSERT_TRUE(AtomicWriteFile(config, absl::StrCat("version: 0.1\n"
-                                                       "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
-                                                       "storage:\n  filesystem:\n    rootdirectory: ", storage, "\n"
-                                                       "http:\n  addr: ", host_, "\n")).ok());
-      std::string log = absl::StrCat(work_, "/registry.log");
-      std::vector<std::string> argv = {kRegistryBinary, "serve", config};
-      std::vector<char*> args;
-      for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      pid_t parent = ::getpid();
-      pid_t pid = ::fork();
-      ASSERT_GE(pid, 0);
-      if (pid == 0) {
-        // The registry dies with the test, even when the test crashes.
-        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (::getppid() != parent) ::_exit(1);
-        int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-          ::dup2(fd, 1);
-          ::dup2(fd, 2);
-        }
-        ::execv(kRegistryBinary, args.data());
-        ::_exit(127);
-      }
-      pid_ = pid;
-      auto transport = NewCurlTransport();
-      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-      bool up = false;
-      while (std::chrono::steady_clock::now() < deadline) {
-        HttpRequest r;
-        r.url = absl::StrCat("http://", host_, "/v2/");
-        r.timeout_s = 2;
-        auto resp = transport->Do(r, nullptr);
-        if (resp.ok() && resp->status == 200) {
-          up = true;
-          break;
-        }
-        if (::waitpid(pid_, nullptr, WNOHANG) == pid_) break;  // exited: port taken?
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      if (!up) StopRegistry();
-    }
-  }
-
-  static void StopRegistry() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 100; ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) != 0) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
+  static void StartRegistry() { pid_ = SpawnRegistry(work_, "plain", "", &host_); }
+  static void StopRegistry() { StopProcess(pid_); }
 
   static void PushBlob(const std::string& repo, const std::string& digest, const std::string& content) {
     HttpRequest post;
@@ -427,6 +439,214 @@ TEST_F(PullerIntegrationTest, TamperedBlobFailsWithDigestErrorAndLeavesNoImage) 
   EXPECT_FALSE(PathExists(absl::StrCat(store_dir_, "/blobs/sha256/", config_digest.substr(7))));
   EXPECT_TRUE(ListDir(store_dir_ + "/blobs/sha256")->empty());
   EXPECT_TRUE(ListDir(store_dir_ + "/snapshots")->empty());
+}
+
+
+// Signs registry tokens (JWT, RS256, with the certificate in x5c) the way a
+// docker-registry configured with `auth: token` accepts them.
+class TokenSigner {
+ public:
+  TokenSigner() {
+    key_ = EVP_RSA_gen(2048);
+    cert_ = X509_new();
+    X509_set_version(cert_, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert_), 1);
+    X509_gmtime_adj(X509_getm_notBefore(cert_), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert_), 86400);
+    X509_set_pubkey(cert_, key_);
+    X509_NAME* name = X509_get_subject_name(cert_);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("berth-test-token"),
+                               -1, -1, 0);
+    X509_set_issuer_name(cert_, name);
+    X509_sign(cert_, key_, EVP_sha256());
+  }
+  ~TokenSigner() {
+    X509_free(cert_);
+    EVP_PKEY_free(key_);
+  }
+
+  std::string CertPem() const {
+    BIO* bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509(bio, cert_);
+    char* data = nullptr;
+    long n = BIO_get_mem_data(bio, &data);
+    std::string pem(data, static_cast<size_t>(n));
+    BIO_free(bio);
+    return pem;
+  }
+
+  std::string Token(const json& claims) const {
+    unsigned char* der = nullptr;
+    int der_len = i2d_X509(cert_, &der);
+    std::string x5c = absl::Base64Escape(absl::string_view(reinterpret_cast<char*>(der), static_cast<size_t>(der_len)));
+    OPENSSL_free(der);
+    json header = {{"typ", "JWT"}, {"alg", "RS256"}, {"x5c", {x5c}}};
+    std::string input = absl::StrCat(absl::WebSafeBase64Escape(header.dump()), ".",
+                                     absl::WebSafeBase64Escape(claims.dump()));
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    size_t sig_len = 0;
+    EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_);
+    EVP_DigestSign(ctx, nullptr, &sig_len, reinterpret_cast<const unsigned char*>(input.data()), input.size());
+    std::string sig(sig_len, '\0');
+    EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &sig_len,
+                   reinterpret_cast<const unsigned char*>(input.data()), input.size());
+    EVP_MD_CTX_free(ctx);
+    sig.resize(sig_len);
+    return absl::StrCat(input, ".", absl::WebSafeBase64Escape(sig));
+  }
+
+ private:
+  EVP_PKEY* key_ = nullptr;
+  X509* cert_ = nullptr;
+};
+
+std::string UrlDecode(absl::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(s[i] == '+' ? ' ' : s[i]);
+    }
+  }
+  return out;
+}
+
+// A token server on 127.0.0.1: alice:secret gets pull on the scope asked,
+// anyone else without credentials a token granting nothing, wrong
+// credentials 401.
+class TokenServer {
+ public:
+  TokenServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd_, 16) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~TokenServer() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    ::close(fd_);
+  }
+  std::string Realm() const { return absl::StrCat("http://127.0.0.1:", port_, "/token"); }
+  int port() const { return port_; }
+  const TokenSigner& signer() const { return signer_; }
+  int requests() const { return requests_.load(); }
+
+ private:
+  void Serve() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      std::string req;
+      char buf[4096];
+      while (req.find("\r\n\r\n") == std::string::npos && req.size() < 65536) {
+        pollfd cp{c, POLLIN, 0};
+        if (::poll(&cp, 1, 2000) <= 0) break;
+        ssize_t n = ::read(c, buf, sizeof(buf));
+        if (n <= 0) break;
+        req.append(buf, static_cast<size_t>(n));
+      }
+      ++requests_;
+      std::string reply = Answer(req);
+      (void)!::write(c, reply.data(), reply.size());
+      ::close(c);
+    }
+  }
+
+  std::string Answer(const std::string& req) {
+    std::string line = req.substr(0, req.find("\r\n"));
+    std::string target = line.substr(line.find(' ') + 1);
+    target = target.substr(0, target.find(' '));
+    std::string scope;
+    size_t q = target.find('?');
+    if (q != std::string::npos) {
+      for (absl::string_view kv : absl::StrSplit(target.substr(q + 1), '&')) {
+        if (absl::ConsumePrefix(&kv, "scope=")) scope = UrlDecode(kv);
+      }
+    }
+    std::string auth;
+    for (absl::string_view h : absl::StrSplit(req, "\r\n")) {
+      if (absl::StartsWithIgnoreCase(h, "authorization: ")) auth = std::string(h.substr(15));
+    }
+    json access = json::array();
+    if (!auth.empty()) {
+      if (auth != absl::StrCat("Basic ", absl::Base64Escape("alice:secret"))) {
+        return "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      }
+      // scope: repository:<name>:pull
+      std::vector<std::string> parts = absl::StrSplit(scope, ':');
+      if (parts.size() == 3) {
+        access.push_back({{"type", parts[0]}, {"name", parts[1]}, {"actions", {"pull"}}});
+      }
+    }
+    int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+    json claims = {{"iss", "berth-test-issuer"}, {"sub", auth.empty() ? "" : "alice"}, {"aud", "berth-test"},
+                   {"exp", now + 600}, {"nbf", now - 60}, {"iat", now - 60},
+                   {"jti", absl::StrCat("t", requests_.load())}, {"access", access}};
+    std::string body = json{{"token", signer_.Token(claims)}, {"expires_in", 600}}.dump();
+    return absl::StrCat("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ", body.size(),
+                        "\r\nConnection: close\r\n\r\n", body);
+  }
+
+  TokenSigner signer_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> requests_{0};
+  std::thread thread_;
+};
+
+TEST_F(PullerIntegrationTest, BearerTokenAuthAgainstTheRegistry) {
+  TokenServer tokens;
+  ASSERT_GT(tokens.port(), 0);
+  std::string bundle = absl::StrCat(work_, "/token-root.pem");
+  ASSERT_TRUE(AtomicWriteFile(bundle, tokens.signer().CertPem()).ok());
+  // A second registry over the same storage, this one demanding tokens.
+  std::string auth_host;
+  pid_t auth_pid = SpawnRegistry(work_, "auth", absl::StrCat("auth:\n  token:\n    realm: ", tokens.Realm(),
+                                                             "\n    service: berth-test\n    issuer: berth-test-issuer\n"
+                                                             "    rootcertbundle: ", bundle, "\n"),
+                                 &auth_host);
+  ASSERT_GT(auth_pid, 0) << "token-auth docker-registry did not come up";
+  struct Stop {
+    pid_t& pid;
+    ~Stop() { StopProcess(pid); }
+  } stop{auth_pid};
+
+  RegistryConfig config;
+  config.hosts[auth_host].insecure = true;
+  auto client = std::make_shared<RegistryClient>(config);
+  Puller puller(store_.get(), client);
+  std::string ref = absl::StrCat(auth_host, "/library/busybox:latest");
+
+  auto anonymous = puller.Pull(ref);
+  ASSERT_TRUE(absl::IsUnauthenticated(anonymous.status())) << anonymous.status();
+  EXPECT_NE(anonymous.status().message().find(auth_host), std::string::npos) << anonymous.status();
+
+  auto wrong = puller.Pull(ref, Credentials{"alice", "wrong", ""});
+  ASSERT_TRUE(absl::IsUnauthenticated(wrong.status())) << wrong.status();
+  EXPECT_TRUE(store_->List().empty());
+
+  int before = tokens.requests();
+  auto image = puller.Pull(ref, Credentials{"alice", "secret", ""});
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(tokens.requests(), before + 1);  // one token, cached for the manifest and blobs
+  EXPECT_EQ(image->id, images_["busybox"].parsed["config"]["digest"].get<std::string>());
+  auto dirs = store_->LayerDirs(*image);
+  ASSERT_TRUE(dirs.ok());
+  EXPECT_TRUE(PathExists((*dirs)[0] + "/bin/busybox"));
 }
 
 }  // namespace

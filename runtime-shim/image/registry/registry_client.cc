@@ -250,7 +250,10 @@ absl::StatusOr<HttpResponse> RegistryClient::Send(const Endpoint& ep, const std:
                                                   HttpRequest request, const BodySink* sink,
                                                   const Credentials& creds) {
   request.ca_file = ep.ca_file;
-  std::string key = absl::StrCat(ep.host, " ", repo_path);
+  // Per host, repository and credentials: one pull's token never serves another's.
+  std::string key = absl::StrCat(ep.host, " ", repo_path, " ",
+                                 Sha256Digest(absl::StrCat(creds.username, "\n", creds.password, "\n",
+                                                           creds.registry_token)));
   std::string auth;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -99,7 +99,7 @@ class RegistryClient {
   std::shared_ptr<HttpTransport> transport_;
   std::function<void(const HttpRequest&)> hook_;
   std::mutex mu_;
-  std::map<std::string, std::string> auth_headers_;  // "host repo" -> Authorization value
+  std::map<std::string, std::string> auth_headers_;  // "host repo credentials-hash" -> Authorization value
 };
 
 // The registry host of a normalized repository, and the path under /v2/.
