@@ -166,6 +166,15 @@ TEST(CodecTest, QuotesYamlStringsThatLookLikeOtherTypes) {
   p.metadata.annotations["b"] = "123";
   p.metadata.annotations["c"] = "";
   p.metadata.annotations["d"] = "null";
+  p.metadata.annotations["e"] = "a: b";
+  p.metadata.annotations["f"] = "#not a comment";
+  p.metadata.annotations["g"] = "- dash";
+  p.metadata.annotations["h"] = "two\nlines\n";
+  p.metadata.annotations["i"] = "1.5e3";
+  p.metadata.annotations["j"] = " padded ";
+  p.metadata.annotations["k"] = "{x}";
+  p.metadata.annotations["key with spaces"] = "'quoted'";
+  p.metadata.annotations["l"] = "\"dq\"";
   auto back = DecodePods(EncodePodYaml(p));
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ((*back)[0].metadata.annotations, p.metadata.annotations);

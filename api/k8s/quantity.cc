@@ -107,6 +107,7 @@ absl::StatusOr<Quantity> Quantity::Parse(std::string_view text) {
   } else {
     return bad();
   }
+  if (mantissa > kLimit / bin) return absl::InvalidArgumentError("quantity too large");
   i128 v = mantissa * bin;
   if (exp10 >= 0) {
     for (int k = 0; k < exp10; ++k) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace berth::k8s {
 namespace {
 
@@ -64,6 +66,14 @@ TEST(QuantityTest, Rejects) {
               "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")
         << bad;
   }
+}
+
+TEST(QuantityTest, HugeValues) {
+  EXPECT_EQ(Quantity::Parse("1Ei")->String(), "1Ei");
+  EXPECT_EQ(Quantity::Parse("8Ei")->Value(), std::numeric_limits<int64_t>::max());  // clamped
+  EXPECT_FALSE(Quantity::Parse("1e999").ok());
+  EXPECT_FALSE(Quantity::Parse("999999999999999999999999999999999999999Ei").ok());
+  EXPECT_EQ(Quantity::Parse("1e-999")->String(), "1n");  // rounded up to the smallest unit
 }
 
 TEST(QuantityTest, Compare) {
