@@ -73,7 +73,7 @@ TEST(QuantityTest, HugeValues) {
   EXPECT_EQ(Quantity::Parse("8Ei")->Value(), std::numeric_limits<int64_t>::max());  // clamped
   EXPECT_FALSE(Quantity::Parse("1e999").ok());
   EXPECT_FALSE(Quantity::Parse("999999999999999999999999999999999999999Ei").ok());
-  EXPECT_EQ(Quantity::Parse("1e-999")->String(), "1n");  // rounded up to the smallest unit
+  EXPECT_EQ(Quantity::Parse("1e-999")->String(), "1e-9");  // rounded up to the smallest unit
 }
 
 TEST(QuantityTest, Compare) {
