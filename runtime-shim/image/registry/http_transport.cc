@@ -7,6 +7,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/errors.h"
+#include "common/fs.h"
 
 namespace berth::image::registry {
 namespace {
@@ -77,7 +79,26 @@ class CurlTransport : public HttpTransport {
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
     if (request.timeout_s > 0) curl_easy_setopt(curl, CURLOPT_TIMEOUT, request.timeout_s);
-    if (!request.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, request.ca_file.c_str());
+    std::string ca_bundle;
+    curl_blob ca_blob{};
+    if (!request.ca_file.empty()) {
+      // The system store plus the host's CA file (CURLOPT_CAINFO alone would replace the system store).
+      absl::StatusOr<std::string> extra = ReadFile(request.ca_file);
+      if (!extra.ok()) {
+        curl_easy_cleanup(curl);
+        return Annotate(extra.status(), absl::StrCat("CA file for ", request.url));
+      }
+      const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+      if (info->cainfo != nullptr) {
+        absl::StatusOr<std::string> system = ReadFile(info->cainfo);
+        if (system.ok()) ca_bundle = *system + "\n";
+      }
+      ca_bundle += *extra;
+      ca_blob.data = ca_bundle.data();
+      ca_blob.len = ca_bundle.size();
+      ca_blob.flags = CURL_BLOB_NOCOPY;
+      curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &ca_blob);
+    }
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);

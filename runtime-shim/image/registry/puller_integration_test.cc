@@ -21,6 +21,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 
 #include "absl/strings/escaping.h"
@@ -91,9 +92,11 @@ void StopProcess(pid_t& pid) {
 }
 
 // Starts docker-registry serving `work`/storage on a free loopback port, with
-// `extra` YAML appended to its config; waits (bounded) until /v2/ answers.
+// `extra` YAML appended to its config (after http.addr, so it may continue
+// the http block); with `tls_ca_file` it serves https. Waits (bounded) until /v2/ answers.
 // Returns its pid, or -1.
-pid_t SpawnRegistry(const std::string& work, const std::string& name, const std::string& extra, std::string* host) {
+pid_t SpawnRegistry(const std::string& work, const std::string& name, const std::string& extra, std::string* host,
+                    const std::string& tls_ca_file = "") {
   for (int attempt = 0; attempt < 3; ++attempt) {
     *host = absl::StrCat("127.0.0.1:", FreePort());
     std::string config = absl::StrCat(work, "/", name, ".yml");
@@ -127,7 +130,8 @@ pid_t SpawnRegistry(const std::string& work, const std::string& name, const std:
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
       HttpRequest r;
-      r.url = absl::StrCat("http://", *host, "/v2/");
+      r.url = absl::StrCat(tls_ca_file.empty() ? "http://" : "https://", *host, "/v2/");
+      r.ca_file = tls_ca_file;
       r.timeout_s = 2;
       auto resp = transport->Do(r, nullptr);
       if (resp.ok() && (resp->status == 200 || resp->status == 401)) return pid;
@@ -446,7 +450,8 @@ TEST_F(PullerIntegrationTest, TamperedBlobFailsWithDigestErrorAndLeavesNoImage) 
 // docker-registry configured with `auth: token` accepts them.
 class TokenSigner {
  public:
-  TokenSigner() {
+  // `ip_san`: also a TLS server certificate for that address.
+  explicit TokenSigner(const std::string& ip_san = "") {
     key_ = EVP_RSA_gen(2048);
     cert_ = X509_new();
     X509_set_version(cert_, 2);
@@ -458,6 +463,16 @@ class TokenSigner {
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("berth-test-token"),
                                -1, -1, 0);
     X509_set_issuer_name(cert_, name);
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, cert_, cert_, nullptr, nullptr, 0);
+    std::vector<std::pair<int, std::string>> exts = {{NID_basic_constraints, "critical,CA:TRUE"}};
+    if (!ip_san.empty()) exts.push_back({NID_subject_alt_name, "IP:" + ip_san});
+    for (const auto& [nid, value] : exts) {
+      X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+      X509_add_ext(cert_, ext, -1);
+      X509_EXTENSION_free(ext);
+    }
     X509_sign(cert_, key_, EVP_sha256());
   }
   ~TokenSigner() {
@@ -468,6 +483,16 @@ class TokenSigner {
   std::string CertPem() const {
     BIO* bio = BIO_new(BIO_s_mem());
     PEM_write_bio_X509(bio, cert_);
+    char* data = nullptr;
+    long n = BIO_get_mem_data(bio, &data);
+    std::string pem(data, static_cast<size_t>(n));
+    BIO_free(bio);
+    return pem;
+  }
+
+  std::string KeyPem() const {
+    BIO* bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_PrivateKey(bio, key_, nullptr, nullptr, 0, nullptr, nullptr);
     char* data = nullptr;
     long n = BIO_get_mem_data(bio, &data);
     std::string pem(data, static_cast<size_t>(n));
@@ -644,6 +669,38 @@ TEST_F(PullerIntegrationTest, BearerTokenAuthAgainstTheRegistry) {
   ASSERT_TRUE(image.ok()) << image.status();
   EXPECT_EQ(tokens.requests(), before + 1);  // one token, cached for the manifest and blobs
   EXPECT_EQ(image->id, images_["busybox"].parsed["config"]["digest"].get<std::string>());
+  auto dirs = store_->LayerDirs(*image);
+  ASSERT_TRUE(dirs.ok());
+  EXPECT_TRUE(PathExists((*dirs)[0] + "/bin/busybox"));
+}
+
+TEST_F(PullerIntegrationTest, PullsOverTlsWithTheHostsCaFile) {
+  TokenSigner server_cert("127.0.0.1");
+  std::string cert = absl::StrCat(work_, "/tls-cert.pem"), key = absl::StrCat(work_, "/tls-key.pem");
+  ASSERT_TRUE(AtomicWriteFile(cert, server_cert.CertPem()).ok());
+  ASSERT_TRUE(AtomicWriteFile(key, server_cert.KeyPem(), 0600).ok());
+  std::string tls_host;
+  pid_t tls_pid = SpawnRegistry(work_, "tls", absl::StrCat("  tls:\n    certificate: ", cert, "\n    key: ", key, "\n"),
+                                &tls_host, cert);
+  ASSERT_GT(tls_pid, 0) << "TLS docker-registry did not come up";
+  struct Stop {
+    pid_t& pid;
+    ~Stop() { StopProcess(pid); }
+  } stop{tls_pid};
+  std::string ref = absl::StrCat(tls_host, "/library/busybox:latest");
+
+  // Without the CA file the certificate is not trusted, and plain HTTP is never tried.
+  auto untrusting = std::make_shared<RegistryClient>(RegistryConfig{});
+  auto refused = Puller(store_.get(), untrusting).Pull(ref);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused.status())) << refused.status();
+  EXPECT_NE(refused.status().message().find(tls_host), std::string::npos) << refused.status();
+
+  RegistryConfig config;
+  config.hosts[tls_host].ca_file = cert;
+  auto client = std::make_shared<RegistryClient>(config);
+  auto image = Puller(store_.get(), client).Pull(ref);
+  ASSERT_TRUE(image.ok()) << image.status();
   auto dirs = store_->LayerDirs(*image);
   ASSERT_TRUE(dirs.ok());
   EXPECT_TRUE(PathExists((*dirs)[0] + "/bin/busybox"));
