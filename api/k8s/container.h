@@ -42,6 +42,7 @@ struct EnvFromSource {
 struct ResourceRequirements {
   ResourceList limits;
   ResourceList requests;
+  std::vector<nlohmann::json> claims;  // raw ResourceClaim references
   bool operator==(const ResourceRequirements&) const = default;
 };
 
@@ -52,6 +53,7 @@ struct VolumeMount {
   std::string subPath;
   std::string subPathExpr;
   std::optional<std::string> mountPropagation;
+  std::optional<std::string> recursiveReadOnly;
   bool operator==(const VolumeMount&) const = default;
 };
 
@@ -123,6 +125,7 @@ struct LifecycleHandler {
 struct Lifecycle {
   std::optional<LifecycleHandler> postStart;
   std::optional<LifecycleHandler> preStop;
+  std::optional<std::string> stopSignal;
   bool operator==(const Lifecycle&) const = default;
 };
 
@@ -157,6 +160,8 @@ struct SecurityContext {
   std::optional<bool> allowPrivilegeEscalation;
   std::optional<std::string> procMount;
   std::optional<SeccompProfile> seccompProfile;
+  nlohmann::json windowsOptions;   // raw; null when unset
+  nlohmann::json appArmorProfile;  // raw; null when unset
   bool operator==(const SecurityContext&) const = default;
 };
 
@@ -170,6 +175,7 @@ struct Container {
   std::vector<EnvFromSource> envFrom;
   std::vector<EnvVar> env;
   ResourceRequirements resources;
+  std::vector<nlohmann::json> resizePolicy;  // raw ContainerResizePolicy objects
   std::optional<std::string> restartPolicy;  // init containers only: "Always" makes a sidecar
   std::vector<VolumeMount> volumeMounts;
   std::vector<VolumeDevice> volumeDevices;

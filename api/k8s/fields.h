@@ -42,6 +42,7 @@ void VisitFields(ObjectMeta& o, F&& f) {
   f("annotations", o.annotations, kOmitEmpty);
   f("ownerReferences", o.ownerReferences, kOmitEmpty);
   f("finalizers", o.finalizers, kOmitEmpty);
+  f("managedFields", o.managedFields, kOmitEmpty);
 }
 
 template <class F>
@@ -71,6 +72,7 @@ template <class F>
 void VisitFields(ResourceRequirements& o, F&& f) {
   f("limits", o.limits, kOmitEmpty);
   f("requests", o.requests, kOmitEmpty);
+  f("claims", o.claims, kOmitEmpty);
 }
 
 template <class F>
@@ -80,6 +82,7 @@ void VisitFields(VolumeMount& o, F&& f) {
   f("mountPath", o.mountPath, kAlways);
   f("subPath", o.subPath, kOmitEmpty);
   f("mountPropagation", o.mountPropagation, kOmitEmpty);
+  f("recursiveReadOnly", o.recursiveReadOnly, kOmitEmpty);
   f("subPathExpr", o.subPathExpr, kOmitEmpty);
 }
 
@@ -152,6 +155,7 @@ template <class F>
 void VisitFields(Lifecycle& o, F&& f) {
   f("postStart", o.postStart, kOmitEmpty);
   f("preStop", o.preStop, kOmitEmpty);
+  f("stopSignal", o.stopSignal, kOmitEmpty);
 }
 
 template <class F>
@@ -186,6 +190,8 @@ void VisitFields(SecurityContext& o, F&& f) {
   f("allowPrivilegeEscalation", o.allowPrivilegeEscalation, kOmitEmpty);
   f("procMount", o.procMount, kOmitEmpty);
   f("seccompProfile", o.seccompProfile, kOmitEmpty);
+  f("windowsOptions", o.windowsOptions, kOmitEmpty);
+  f("appArmorProfile", o.appArmorProfile, kOmitEmpty);
 }
 
 template <class F>
@@ -199,6 +205,7 @@ void VisitFields(Container& o, F&& f) {
   f("envFrom", o.envFrom, kOmitEmpty);
   f("env", o.env, kOmitEmpty);
   f("resources", o.resources, kAlways);
+  f("resizePolicy", o.resizePolicy, kOmitEmpty);
   f("restartPolicy", o.restartPolicy, kOmitEmpty);
   f("volumeMounts", o.volumeMounts, kOmitEmpty);
   f("volumeDevices", o.volumeDevices, kOmitEmpty);
@@ -284,6 +291,10 @@ void VisitFields(PodSecurityContext& o, F&& f) {
   f("sysctls", o.sysctls, kOmitEmpty);
   f("fsGroupChangePolicy", o.fsGroupChangePolicy, kOmitEmpty);
   f("seccompProfile", o.seccompProfile, kOmitEmpty);
+  f("supplementalGroupsPolicy", o.supplementalGroupsPolicy, kOmitEmpty);
+  f("seLinuxChangePolicy", o.seLinuxChangePolicy, kOmitEmpty);
+  f("windowsOptions", o.windowsOptions, kOmitEmpty);
+  f("appArmorProfile", o.appArmorProfile, kOmitEmpty);
 }
 
 template <class F>
@@ -329,12 +340,14 @@ void VisitFields(PodSpec& o, F&& f) {
   f("volumes", o.volumes, kOmitEmpty);
   f("initContainers", o.initContainers, kOmitEmpty);
   f("containers", o.containers, kAlways);
+  f("ephemeralContainers", o.ephemeralContainers, kOmitEmpty);
   f("restartPolicy", o.restartPolicy, kOmitEmpty);
   f("terminationGracePeriodSeconds", o.terminationGracePeriodSeconds, kOmitEmpty);
   f("activeDeadlineSeconds", o.activeDeadlineSeconds, kOmitEmpty);
   f("dnsPolicy", o.dnsPolicy, kOmitEmpty);
   f("nodeSelector", o.nodeSelector, kOmitEmpty);
   f("serviceAccountName", o.serviceAccountName, kOmitEmpty);
+  f("serviceAccount", o.serviceAccount, kOmitEmpty);
   f("automountServiceAccountToken", o.automountServiceAccountToken, kOmitEmpty);
   f("nodeName", o.nodeName, kOmitEmpty);
   f("hostNetwork", o.hostNetwork, kOmitEmpty);
@@ -356,6 +369,13 @@ void VisitFields(PodSpec& o, F&& f) {
   f("enableServiceLinks", o.enableServiceLinks, kOmitEmpty);
   f("preemptionPolicy", o.preemptionPolicy, kOmitEmpty);
   f("os", o.os, kOmitEmpty);
+  f("overhead", o.overhead, kOmitEmpty);
+  f("topologySpreadConstraints", o.topologySpreadConstraints, kOmitEmpty);
+  f("setHostnameAsFQDN", o.setHostnameAsFQDN, kOmitEmpty);
+  f("hostUsers", o.hostUsers, kOmitEmpty);
+  f("schedulingGates", o.schedulingGates, kOmitEmpty);
+  f("resourceClaims", o.resourceClaims, kOmitEmpty);
+  f("resources", o.resources, kOmitEmpty);
 }
 
 template <class F>
@@ -408,6 +428,11 @@ void VisitFields(ContainerStatus& o, F&& f) {
   f("imageID", o.imageID, kAlways);
   f("containerID", o.containerID, kOmitEmpty);
   f("started", o.started, kOmitEmpty);
+  f("allocatedResources", o.allocatedResources, kOmitEmpty);
+  f("resources", o.resources, kOmitEmpty);
+  f("volumeMounts", o.volumeMounts, kOmitEmpty);
+  f("user", o.user, kOmitEmpty);
+  f("stopSignal", o.stopSignal, kOmitEmpty);
 }
 
 template <class F>
@@ -434,6 +459,11 @@ void VisitFields(PodStatus& o, F&& f) {
   f("initContainerStatuses", o.initContainerStatuses, kOmitEmpty);
   f("containerStatuses", o.containerStatuses, kOmitEmpty);
   f("qosClass", o.qosClass, kOmitEmpty);
+  f("nominatedNodeName", o.nominatedNodeName, kOmitEmpty);
+  f("ephemeralContainerStatuses", o.ephemeralContainerStatuses, kOmitEmpty);
+  f("resize", o.resize, kOmitEmpty);
+  f("observedGeneration", o.observedGeneration, kOmitEmpty);
+  f("resourceClaimStatuses", o.resourceClaimStatuses, kOmitEmpty);
 }
 
 template <class F>

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace berth::k8s {
 
 struct TypeMeta {
@@ -40,6 +42,7 @@ struct ObjectMeta {
   std::map<std::string, std::string> annotations;
   std::vector<OwnerReference> ownerReferences;
   std::vector<std::string> finalizers;
+  std::vector<nlohmann::json> managedFields;  // raw ManagedFieldsEntry objects
   bool operator==(const ObjectMeta&) const = default;
 };
 

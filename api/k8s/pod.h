@@ -31,6 +31,10 @@ struct PodSecurityContext {
   std::vector<Sysctl> sysctls;
   std::optional<std::string> fsGroupChangePolicy;
   std::optional<SeccompProfile> seccompProfile;
+  std::optional<std::string> supplementalGroupsPolicy;
+  std::optional<std::string> seLinuxChangePolicy;
+  nlohmann::json windowsOptions;   // raw; null when unset
+  nlohmann::json appArmorProfile;  // raw; null when unset
   bool operator==(const PodSecurityContext&) const = default;
 };
 
@@ -76,12 +80,14 @@ struct PodSpec {
   std::vector<Volume> volumes;
   std::vector<Container> initContainers;
   std::vector<Container> containers;
+  std::vector<nlohmann::json> ephemeralContainers;  // raw EphemeralContainer objects
   std::string restartPolicy;  // Always, OnFailure, Never
   std::optional<int64_t> terminationGracePeriodSeconds;
   std::optional<int64_t> activeDeadlineSeconds;
   std::string dnsPolicy;  // ClusterFirst, ClusterFirstWithHostNet, Default, None
   std::map<std::string, std::string> nodeSelector;
   std::string serviceAccountName;
+  std::string serviceAccount;  // deprecated alias of serviceAccountName
   std::optional<bool> automountServiceAccountToken;
   std::string nodeName;
   bool hostNetwork = false;
@@ -103,6 +109,13 @@ struct PodSpec {
   std::optional<bool> enableServiceLinks;
   std::optional<std::string> preemptionPolicy;
   std::optional<PodOS> os;
+  ResourceList overhead;
+  std::vector<nlohmann::json> topologySpreadConstraints;  // raw
+  std::optional<bool> setHostnameAsFQDN;
+  std::optional<bool> hostUsers;
+  std::vector<nlohmann::json> schedulingGates;  // raw
+  std::vector<nlohmann::json> resourceClaims;   // raw
+  std::optional<ResourceRequirements> resources;  // pod-level resources
   bool operator==(const PodSpec&) const = default;
 };
 
@@ -155,6 +168,11 @@ struct ContainerStatus {
   std::string imageID;
   std::string containerID;
   std::optional<bool> started;
+  ResourceList allocatedResources;
+  std::optional<ResourceRequirements> resources;
+  std::vector<nlohmann::json> volumeMounts;  // raw VolumeMountStatus objects
+  nlohmann::json user;                       // raw ContainerUser; null when unset
+  std::optional<std::string> stopSignal;
   bool operator==(const ContainerStatus&) const = default;
 };
 
@@ -181,6 +199,11 @@ struct PodStatus {
   std::vector<ContainerStatus> initContainerStatuses;
   std::vector<ContainerStatus> containerStatuses;
   std::string qosClass;  // Guaranteed, Burstable, BestEffort
+  std::string nominatedNodeName;
+  std::vector<ContainerStatus> ephemeralContainerStatuses;
+  std::string resize;
+  int64_t observedGeneration = 0;
+  std::vector<nlohmann::json> resourceClaimStatuses;  // raw
   bool operator==(const PodStatus&) const = default;
 };
 
