@@ -181,8 +181,9 @@ TEST(CodecTest, QuotesYamlStringsThatLookLikeOtherTypes) {
 }
 
 TEST(CodecTest, RawFieldsRoundTrip) {
-  constexpr char kJson[] = R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},
-    "spec":{"affinity":{"nodeAffinity":{"x":1}},
+  constexpr char kJson[] = R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","managedFields":[{"manager":"kubectl"}]},
+    "spec":{"affinity":{"nodeAffinity":{"x":1}},"serviceAccount":"sa","topologySpreadConstraints":[{"maxSkew":1}],
+      "overhead":{"cpu":"250m"},"setHostnameAsFQDN":false,
       "containers":[{"name":"a","image":"i","resources":{},"env":[{"name":"N","valueFrom":{"fieldRef":{"fieldPath":"metadata.name"}}}],
                      "envFrom":[{"configMapRef":{"name":"cm"}}]}],
       "volumes":[{"name":"claim","persistentVolumeClaim":{"claimName":"c"}},
