@@ -33,11 +33,18 @@ absl::StatusOr<Image> ImageStore::AddPulled(const PulledImage& pulled, const Lay
   ImageRecord record;
   Image& image = record.image;
   image.id = pulled.config.digest;
-  ASSIGN_OR_RETURN(std::string config_text, ReadFile(pulled.config.file));
-  if (Sha256Digest(config_text) != pulled.config.digest) {
+  // A concurrent pull of the same image may have moved the shared file into the store already.
+  absl::StatusOr<std::string> config_text = ReadFile(pulled.config.file);
+  if (absl::IsNotFound(config_text.status())) config_text = ReadFile(BlobPath(pulled.config.digest));
+  if (absl::IsNotFound(config_text.status())) {
+    return absl::AbortedError(absl::StrCat(context, ": config ", pulled.config.digest,
+                                           " vanished (a concurrent pull failed); pull again"));
+  }
+  if (!config_text.ok()) return Annotate(config_text.status(), context);
+  if (Sha256Digest(*config_text) != pulled.config.digest) {
     return absl::DataLossError(absl::StrCat(context, ": config file does not match ", pulled.config.digest));
   }
-  absl::StatusOr<ImageConfig> config = ParseImageConfig(config_text, image);
+  absl::StatusOr<ImageConfig> config = ParseImageConfig(*config_text, image);
   if (!config.ok()) return Annotate(config.status(), absl::StrCat(context, ": config ", image.id));
   if (config->diff_ids.size() != pulled.layers.size()) {
     return absl::InvalidArgumentError(absl::StrCat(context, ": config has ", config->diff_ids.size(),
@@ -71,6 +78,9 @@ absl::StatusOr<Image> ImageStore::AddPulled(const PulledImage& pulled, const Lay
       std::string dest = BlobPath(digest);
       if (PathExists(dest)) return absl::OkStatus();
       if (::rename(file.c_str(), dest.c_str()) != 0) {
+        if (errno == ENOENT) {
+          return absl::AbortedError(absl::StrCat("blob ", digest, " vanished (a concurrent pull failed); pull again"));
+        }
         return ErrnoError(absl::StrCat("move blob ", digest, " from ", file, " into the store"));
       }
       return absl::OkStatus();

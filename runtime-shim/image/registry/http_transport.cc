@@ -74,6 +74,7 @@ class CurlTransport : public HttpTransport {
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 15L);
     // A transfer under 1 byte/s for 60 s counts as dropped.
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);

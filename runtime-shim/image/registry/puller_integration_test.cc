@@ -332,6 +332,32 @@ TEST_F(PullerIntegrationTest, SecondImageSharingTheLayerDownloadsNoLayer) {
   EXPECT_TRUE(PathExists((*dirs)[0] + "/bin/busybox"));
 }
 
+TEST_F(PullerIntegrationTest, AddPulledTakesWhatAConcurrentPullMovedInAlready) {
+  std::string name = absl::StrCat(host_, "/library/busybox");
+  auto first = puller_->Pull(name + ":latest");
+  ASSERT_TRUE(first.ok()) << first.status();
+  // The staged files are gone (the other pull moved them in): the store's copies serve.
+  const OciImage& oci = images_["busybox"];
+  PulledImage again;
+  again.name = name + ":again";
+  again.repository = name;
+  again.manifest_digest = oci.manifest_digest;
+  again.manifests = {PulledBlob{oci.manifest_digest, store_dir_ + "/tmp/gone-manifest"}};
+  again.config = PulledBlob{first->id, store_dir_ + "/tmp/gone-config"};
+  again.layers = {BlobDescriptor{LayerDigest(), oci.parsed["layers"][0]["size"].get<int64_t>()}};
+  bool fetched = false;
+  auto image = store_->AddPulled(again, [&](const std::vector<BlobDescriptor>&)
+                                             -> absl::StatusOr<std::map<std::string, std::string>> {
+    fetched = true;
+    return absl::InternalError("nothing should be fetched");
+  });
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_FALSE(fetched);
+  EXPECT_EQ(image->id, first->id);
+  EXPECT_TRUE(store_->Resolve(name + ":again").ok());
+  EXPECT_TRUE(store_->Resolve(name + ":latest").ok());
+}
+
 TEST_F(PullerIntegrationTest, ConcurrentPullsDownloadTheLayerOnce) {
   std::mutex m;
   std::condition_variable cv;
