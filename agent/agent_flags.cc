@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/fs.h"
 
 namespace berth {
@@ -23,6 +24,9 @@ flags:
   --cgroup-root /sys/fs/cgroup
   --cgroup-parent /berth                  parent of pods without a linux.cgroup_parent
   --shim PATH                             berth-shim (default: next to berth-agent)
+  --cni-conf-dir /etc/cni/net.d           CNI network configs (none valid: loopback-only pods)
+  --cni-bin-dir /opt/cni/bin              CNI plugin dirs, comma-separated
+  --cni-cache-dir DIR                     CNI attachment cache (default: <state-dir>/cni)
   --log-level debug|info|warning|error
 )";
 
@@ -52,7 +56,11 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, char** argv) {
       {"cgroup-parent", &flags.runtime.cgroup_parent},
       {"shim", &flags.runtime.shim_path},
       {"log-level", &flags.log_level},
+      {"cni-conf-dir", &flags.runtime.cni_conf_dir},
+      {"cni-cache-dir", &flags.runtime.cni_cache_dir},
   };
+  std::string cni_bin_dirs;
+  strings["cni-bin-dir"] = &cni_bin_dirs;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (!absl::StartsWith(arg, "--")) {
@@ -74,6 +82,9 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, char** argv) {
       value = argv[++i];
     }
     *it->second = value;
+  }
+  if (!cni_bin_dirs.empty()) {
+    flags.runtime.cni_bin_dirs = absl::StrSplit(cni_bin_dirs, ',', absl::SkipEmpty());
   }
   const std::string& driver = flags.runtime.cgroups.driver;
   if (driver != "auto" && driver != "cgroupfs" && driver != "systemd") {

@@ -20,6 +20,13 @@ TEST(AgentFlagsTest, ParsesBothFormsAndPositionals) {
   EXPECT_THAT(flags->positional, ::testing::ElementsAre("images", "list"));
 }
 
+TEST(AgentFlagsTest, CniBinDirsAreAList) {
+  auto flags = Parse({"berth-agent", "--cni-bin-dir", "/opt/cni/bin,/usr/lib/cni", "--cni-conf-dir=/x"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_THAT(flags->runtime.cni_bin_dirs, ::testing::ElementsAre("/opt/cni/bin", "/usr/lib/cni"));
+  EXPECT_EQ(flags->runtime.cni_conf_dir, "/x");
+}
+
 TEST(AgentFlagsTest, RejectsUnknownFlagsAndBadValues) {
   auto unknown = Parse({"berth-agent", "--bogus", "1"});
   EXPECT_THAT(std::string(unknown.status().message()), ::testing::HasSubstr("--bogus"));

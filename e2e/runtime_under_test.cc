@@ -1,6 +1,7 @@
 #include "e2e/runtime_under_test.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -156,6 +157,9 @@ class BerthAgentRuntime : public RuntimeUnderTest {
     RETURN_IF_ERROR(MakeRoot("berth-e2e"));
     RETURN_IF_ERROR(MkdirAll(root_ + "/state"));
     RETURN_IF_ERROR(MkdirAll(root_ + "/run"));
+    // An empty CNI config dir of its own: the host's /etc/cni/net.d must never
+    // attach test pods to the machine's network.
+    RETURN_IF_ERROR(MkdirAll(root_ + "/net.d"));
     for (const std::string& archive : image_archives) {
       RETURN_IF_ERROR(RunCommand({BERTH_AGENT_PATH, "images", "import", archive, "--state-dir",
                                   root_ + "/state"},
@@ -168,7 +172,17 @@ class BerthAgentRuntime : public RuntimeUnderTest {
   absl::Status Restart() override {
     std::vector<std::string> args = {BERTH_AGENT_PATH,  "--listen",    endpoint(),
                                      "--state-dir",     root_ + "/state", "--run-dir",
-                                     root_ + "/run",    "--cgroup-parent", cgroup_parent_};
+                                     root_ + "/run",    "--cgroup-parent", cgroup_parent_,
+                                     "--cni-conf-dir",  root_ + "/net.d"};
+    if (!cni_bin_dir_.empty()) {
+      args.push_back("--cni-bin-dir");
+      args.push_back(cni_bin_dir_);
+    }
+    int netns_fd = -1;
+    if (!host_netns_.empty()) {
+      netns_fd = open(("/run/netns/" + host_netns_).c_str(), O_RDONLY | O_CLOEXEC);
+      if (netns_fd < 0) return ErrnoError("open /run/netns/" + host_netns_);
+    }
     if (!std::string(BERTH_SHIM_PATH).empty()) {
       args.push_back("--shim");
       args.push_back(BERTH_SHIM_PATH);
@@ -178,6 +192,9 @@ class BerthAgentRuntime : public RuntimeUnderTest {
     if (pid < 0) return ErrnoError("fork");
     if (pid == 0) {
       setsid();
+      // Only the net namespace: `ip netns exec` would remount /sys and hide
+      // the cgroup mounts from the agent.
+      if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0) _exit(126);
       int null_fd = open("/dev/null", O_RDONLY);
       int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       if (null_fd < 0 || log_fd < 0) _exit(127);
@@ -190,6 +207,7 @@ class BerthAgentRuntime : public RuntimeUnderTest {
       execv(argv[0], argv.data());
       _exit(127);
     }
+    if (netns_fd >= 0) close(netns_fd);
     main_pid_ = pid;
     CriClient client(endpoint());
     absl::Status ready = client.WaitForReady(absl::Seconds(30));
@@ -223,8 +241,27 @@ class BerthAgentRuntime : public RuntimeUnderTest {
     }
     main_pid_ = -1;
     KeepFirstError(first, CleanUpAfterRuntime());
+    if (!host_netns_.empty()) {
+      KeepFirstError(first, RunCommand({"ip", "netns", "del", host_netns_}, absl::Seconds(30)).status());
+      host_netns_.clear();
+    }
     return first;
   }
+
+  absl::Status UsePodNetwork(const std::string& conflist, const std::string& bin_dir) override {
+    if (host_netns_.empty()) {
+      static int counter = 0;
+      std::string name = absl::StrCat("berth-e2e-", getpid(), "-", ++counter);
+      RETURN_IF_ERROR(RunCommand({"ip", "netns", "add", name}, absl::Seconds(30)).status());
+      host_netns_ = name;
+      RETURN_IF_ERROR(RunCommand({"ip", "-n", name, "link", "set", "lo", "up"}, absl::Seconds(30)).status());
+    }
+    cni_bin_dir_ = bin_dir;
+    return AtomicWriteFile(root_ + "/net.d/10-e2e.conflist", conflist);
+  }
+
+ private:
+  std::string cni_bin_dir_;
 };
 
 class ContainerdRuntime : public RuntimeUnderTest {

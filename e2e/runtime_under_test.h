@@ -45,6 +45,16 @@ class RuntimeUnderTest {
   const std::string& root() const { return root_; }
   std::string endpoint() const { return "unix://" + socket_path(); }
   virtual std::string socket_path() const = 0;
+
+  // From the next (Re)start on, the runtime runs in a network namespace of
+  // its own (made here, removed by Stop) with `conflist` as its only CNI
+  // config and the plugins of `bin_dir`, so bridges and addresses exist only
+  // there. Unimplemented where the runtime can't do this.
+  virtual absl::Status UsePodNetwork(const std::string& conflist, const std::string& bin_dir) {
+    return absl::UnimplementedError("pod networking is set up by this runtime's own script");
+  }
+  // The network namespace UsePodNetwork made ("" before), under /run/netns.
+  const std::string& host_netns() const { return host_netns_; }
   pid_t main_pid() const { return main_pid_; }
 
   // A cgroup path ("/berth-e2e-XXXXXX") every pod of this run lives under.
@@ -60,6 +70,7 @@ class RuntimeUnderTest {
 
   std::string root_;
   std::string cgroup_parent_;
+  std::string host_netns_;
   pid_t main_pid_ = -1;
 };
 

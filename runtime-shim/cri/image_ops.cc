@@ -101,8 +101,13 @@ absl::Status Runtime::Status(const cri::StatusRequest& req, cri::StatusResponse*
   runtime_ready->set_status(true);
   auto* network_ready = resp->mutable_status()->add_conditions();
   network_ready->set_type("NetworkReady");
-  // Pods get a network namespace with loopback up; CNI comes with its issue.
-  network_ready->set_status(true);
+  absl::Status network = cni_->NetworkReady();
+  network_ready->set_status(network.ok());
+  if (!network.ok()) {
+    // Pods still get a network namespace with loopback up.
+    network_ready->set_reason("NetworkPluginNotReady");
+    network_ready->set_message(std::string(network.message()));
+  }
   auto* handler = resp->add_runtime_handlers();
   handler->set_name("");
   if (req.verbose()) {

@@ -57,6 +57,12 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Open(const RuntimeOptions& opt
     RETURN_IF_ERROR(MkdirAll(options.run_dir + sub, 0711));
   }
   ASSIGN_OR_RETURN(runtime->cgroups_, NewCgroupManager(options.cgroups));
+  cni::CniClientOptions cni_options;
+  cni_options.conf_dir = options.cni_conf_dir;
+  cni_options.bin_dirs = options.cni_bin_dirs;
+  cni_options.cache_dir =
+      options.cni_cache_dir.empty() ? options.state_dir + "/cni" : options.cni_cache_dir;
+  runtime->cni_ = std::make_unique<cni::CniClient>(cni_options);
   ASSIGN_OR_RETURN(runtime->images_, image::ImageStore::Open(options.state_dir + "/images"));
   Runtime* self = runtime.get();
   ASSIGN_OR_RETURN(runtime->exit_watcher_,
@@ -133,6 +139,8 @@ absl::Status Runtime::SaveSandbox(const Sandbox& sandbox) {
     j["owns_cgroup"] = sandbox.owns_cgroup;
     j["namespaces"] = sandbox.namespaces;
     j["pidns_init_pid"] = sandbox.pidns_init_pid;
+    j["pod_ips"] = sandbox.pod_ips;
+    j["cni_attached"] = sandbox.cni_attached;
   }
   RETURN_IF_ERROR(AtomicWriteFile(dir + "/config.pb", sandbox.config.SerializeAsString(), 0600, false));
   return AtomicWriteFile(dir + "/state.json", j.dump(), 0600, false);
@@ -195,6 +203,16 @@ absl::Status Runtime::Recover() {
   for (const auto& id : sandbox_ids) RecoverSandbox(id);
   ASSIGN_OR_RETURN(auto container_ids, ListDir(options_.state_dir + "/containers"));
   for (const auto& id : container_ids) RecoverContainer(id);
+  // Attachments of sandboxes that no longer exist (removed while the agent
+  // was down, or half-made by a crash) are deleted.
+  if (cni_->NetworkReady().ok()) {
+    absl::flat_hash_set<std::string> live;
+    for (const auto& [id, sandbox] : sandboxes_) live.insert(id);
+    absl::Status gc = cni_->GarbageCollect(live);
+    if (!gc.ok()) {
+      BERTH_LOG(Warning) << "CNI garbage collection" << Kv("error", gc.ToString());
+    }
+  }
   BERTH_LOG(Info) << "recovered state" << Kv("sandboxes", static_cast<long long>(sandboxes_.size()))
                   << Kv("containers", static_cast<long long>(containers_.size()));
   return absl::OkStatus();
@@ -221,6 +239,8 @@ void Runtime::RecoverSandbox(const std::string& id) {
     sandbox->owns_cgroup = j.at("owns_cgroup").get<bool>();
     sandbox->namespaces = j.at("namespaces").get<std::map<std::string, std::string>>();
     sandbox->pidns_init_pid = j.value("pidns_init_pid", "");
+    sandbox->pod_ips = j.value("pod_ips", std::vector<std::string>{});
+    sandbox->cni_attached = j.value("cni_attached", false);
   } catch (const std::exception& e) {
     BERTH_LOG(Error) << "unreadable sandbox state, skipped" << Kv("id", id) << Kv("error", e.what());
     return;
@@ -231,6 +251,8 @@ void Runtime::RecoverSandbox(const std::string& id) {
     if (!IsPinnedNamespace(path)) sandbox->state = cri::SANDBOX_NOTREADY;
   }
   if (sandbox->state == cri::SANDBOX_NOTREADY) {
+    // Release the address while the cache still says what was attached.
+    DetachNetwork(*sandbox).IgnoreError();
     UnpinNamespaces(SandboxRunDir(id) + "/ns").IgnoreError();
     umount2((SandboxRunDir(id) + "/shm").c_str(), MNT_DETACH);
     SaveSandbox(*sandbox).IgnoreError();
@@ -325,6 +347,39 @@ void Runtime::RecoverContainer(const std::string& id) {
       BERTH_LOG(Error) << "cannot watch container" << Kv("id", id) << Kv("error", watched.ToString());
     }
   }
+}
+
+cni::AttachmentRequest Runtime::CniRequest(const Sandbox& sandbox) const {
+  cni::AttachmentRequest request;
+  request.container_id = sandbox.id;
+  auto net = sandbox.namespaces.find("net");
+  if (net != sandbox.namespaces.end()) request.netns = net->second;
+  const auto& md = sandbox.config.metadata();
+  request.pod_namespace = md.namespace_();
+  request.pod_name = md.name();
+  request.pod_infra_container_id = sandbox.id;
+  request.pod_uid = md.uid();
+  for (const auto& port : sandbox.config.port_mappings()) {
+    if (port.host_port() <= 0) continue;
+    cni::PortMapping mapping;
+    mapping.container_port = port.container_port();
+    mapping.host_port = port.host_port();
+    mapping.protocol = port.protocol() == cri::UDP ? "udp" : port.protocol() == cri::SCTP ? "sctp" : "tcp";
+    mapping.host_ip = port.host_ip();
+    request.port_mappings.push_back(std::move(mapping));
+  }
+  const auto& dns = sandbox.config.dns_config();
+  request.dns.servers.assign(dns.servers().begin(), dns.servers().end());
+  request.dns.searches.assign(dns.searches().begin(), dns.searches().end());
+  request.dns.options.assign(dns.options().begin(), dns.options().end());
+  return request;
+}
+
+absl::Status Runtime::DetachNetwork(Sandbox& sandbox) {
+  if (!sandbox.cni_attached) return absl::OkStatus();
+  RETURN_IF_ERROR(Annotate(cni_->Del(CniRequest(sandbox)), "CNI DEL"));
+  sandbox.cni_attached = false;
+  return SaveSandbox(sandbox);
 }
 
 void Runtime::EmitEvent(const Container& container, cri::ContainerEventType type) {

@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "api/cri/api.pb.h"
 #include "runtime-shim/cgroups/cgroup_manager.h"
+#include "runtime-shim/cni/cni_client.h"
 #include "runtime-shim/cri/container_events.h"
 #include "runtime-shim/cri/exit_watcher.h"
 #include "runtime-shim/cri/name_registry.h"
@@ -39,6 +40,12 @@ struct RuntimeOptions {
   std::string shim_path;                  // berth-shim
   std::string cgroup_parent = "/berth";   // pods without linux.cgroup_parent go below it
   CgroupOptions cgroups;
+  // CNI: config dir, plugin dirs, and where attachments are cached (empty:
+  // <state_dir>/cni). With no valid config, pods get a loopback-only network
+  // namespace and Status reports NetworkReady false with the reason.
+  std::string cni_conf_dir = "/etc/cni/net.d";
+  std::vector<std::string> cni_bin_dirs = {"/opt/cni/bin"};
+  std::string cni_cache_dir;
   std::string runtime_name = "berth";
   std::string runtime_version = "0.1.0";
 };
@@ -52,6 +59,8 @@ struct Sandbox {
   bool owns_cgroup = false;       // created by us (removed with the sandbox)
   std::map<std::string, std::string> namespaces;  // type -> pinned path
   std::string pidns_init_pid;     // for NamespaceMode POD
+  std::vector<std::string> pod_ips;  // from CNI ADD, IPv4 first
+  bool cni_attached = false;      // ADD succeeded and DEL has not run yet
   std::mutex op_mu;               // serializes operations on this sandbox
 };
 
@@ -151,11 +160,15 @@ class Runtime {
   absl::Status StopContainerLocked(Container& container, int64_t timeout_seconds);
   absl::Status RemoveContainerLocked(Container& container);
   absl::Status Recover();
+  cni::AttachmentRequest CniRequest(const Sandbox& sandbox) const;
+  // DEL of the pod's network if attached; retried by a later stop otherwise.
+  absl::Status DetachNetwork(Sandbox& sandbox);
   void RecoverSandbox(const std::string& id);
   void RecoverContainer(const std::string& id);
 
   RuntimeOptions options_;
   std::unique_ptr<CgroupManager> cgroups_;
+  std::unique_ptr<cni::CniClient> cni_;
   std::unique_ptr<image::ImageStore> images_;
   NameRegistry sandbox_names_;
   NameRegistry container_names_;

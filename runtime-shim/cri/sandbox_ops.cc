@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <functional>
+#include <future>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -143,6 +144,19 @@ absl::Status Runtime::RunPodSandbox(const cri::RunPodSandboxRequest& req,
   ASSIGN_OR_RETURN(sandbox->namespaces, PinNamespaces(pin));
   cleanup.Add([dir = pin.dir] { UnpinNamespaces(dir).IgnoreError(); });
 
+  // CNI ADD runs on its own thread while the rest of the sandbox is made:
+  // the plugins only need the pinned net namespace. Without a valid config
+  // the pod keeps a loopback-only namespace (Status says NetworkReady false).
+  auto network = std::make_shared<std::future<absl::StatusOr<cni::CniResult>>>();
+  if (!host_net && cni_->NetworkReady().ok()) {
+    *network = std::async(std::launch::async,
+                          [this, request = CniRequest(*sandbox)] { return cni_->Add(request); });
+    cleanup.Add([this, sandbox, network] {
+      if (network->valid()) network->wait();
+      cni_->Del(CniRequest(*sandbox)).IgnoreError();
+    });
+  }
+
   // Files every container of the pod mounts.
   std::string hostname = config.hostname();
   if (host_net) {
@@ -193,6 +207,13 @@ absl::Status Runtime::RunPodSandbox(const cri::RunPodSandboxRequest& req,
     }
   }
 
+  if (network->valid()) {
+    absl::StatusOr<cni::CniResult> attached = network->get();
+    if (!attached.ok()) return Annotate(attached.status(), "set up the pod network (CNI ADD)");
+    sandbox->cni_attached = true;
+    sandbox->pod_ips = attached->PodIPs();
+  }
+
   sandbox->state = cri::SANDBOX_READY;
   RETURN_IF_ERROR(SaveSandbox(*sandbox));
   {
@@ -217,6 +238,9 @@ absl::Status Runtime::StopPodSandbox(const cri::StopPodSandboxRequest& req,
     std::lock_guard<std::mutex> cop(c->op_mu);
     RETURN_IF_ERROR(Annotate(StopContainerLocked(*c, 0), absl::StrCat("stop container ", c->id)));
   }
+  // The network goes first, while its namespace is still pinned; a failed
+  // DEL keeps the sandbox READY so the kubelet's next stop retries it.
+  RETURN_IF_ERROR(DetachNetwork(*sandbox));
   if (sandbox->state == cri::SANDBOX_NOTREADY) return absl::OkStatus();
   KillPidnsInit(sandbox->pidns_init_pid);
   RETURN_IF_ERROR(UnpinNamespaces(SandboxRunDir(sandbox->id) + "/ns"));
@@ -269,7 +293,11 @@ void Runtime::FillSandboxStatus(const Sandbox& sandbox, cri::PodSandboxStatus* o
   *out->mutable_annotations() = sandbox.config.annotations();
   *out->mutable_linux()->mutable_namespaces()->mutable_options() =
       sandbox.config.linux().security_context().namespace_options();
-  out->mutable_network();
+  auto* network = out->mutable_network();
+  if (!sandbox.pod_ips.empty() && sandbox.state == cri::SANDBOX_READY) {
+    network->set_ip(sandbox.pod_ips[0]);
+    for (size_t i = 1; i < sandbox.pod_ips.size(); ++i) network->add_additional_ips()->set_ip(sandbox.pod_ips[i]);
+  }
 }
 
 absl::Status Runtime::PodSandboxStatus(const cri::PodSandboxStatusRequest& req,
