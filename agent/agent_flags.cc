@@ -27,6 +27,7 @@ flags:
   --cni-conf-dir /etc/cni/net.d           CNI network configs (none valid: loopback-only pods)
   --cni-bin-dir /opt/cni/bin              CNI plugin dirs, comma-separated
   --cni-cache-dir DIR                     CNI attachment cache (default: <state-dir>/cni)
+  --insecure-registry HOST[:PORT],...     registries pulled from over plain HTTP
   --log-level debug|info|warning|error
 )";
 
@@ -59,8 +60,9 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, char** argv) {
       {"cni-conf-dir", &flags.runtime.cni_conf_dir},
       {"cni-cache-dir", &flags.runtime.cni_cache_dir},
   };
-  std::string cni_bin_dirs;
+  std::string cni_bin_dirs, insecure_registries;
   strings["cni-bin-dir"] = &cni_bin_dirs;
+  strings["insecure-registry"] = &insecure_registries;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (!absl::StartsWith(arg, "--")) {
@@ -85,6 +87,9 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, char** argv) {
   }
   if (!cni_bin_dirs.empty()) {
     flags.runtime.cni_bin_dirs = absl::StrSplit(cni_bin_dirs, ',', absl::SkipEmpty());
+  }
+  if (!insecure_registries.empty()) {
+    flags.runtime.insecure_registries = absl::StrSplit(insecure_registries, ',', absl::SkipEmpty());
   }
   const std::string& driver = flags.runtime.cgroups.driver;
   if (driver != "auto" && driver != "cgroupfs" && driver != "systemd") {

@@ -211,5 +211,17 @@ TEST_F(CriE2eTest, ImageAndRuntimeStatus) {
   }
 }
 
+TEST_F(CriE2eTest, PullFromAnUnreachableRegistryNamesIt) {
+  // Port 1 on loopback: nothing listens, so the pull fails at once.
+  v1::PullImageRequest req;
+  req.mutable_image()->set_image("127.0.0.1:1/berth/nothing:1.0");
+  v1::PullImageResponse resp;
+  grpc::Status status = client_->images().PullImage(Context(absl::Seconds(60)).get(), req, &resp);
+  EXPECT_FALSE(status.ok());
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "127.0.0.1:1")) << status.error_message();
+  E2E_ASSERT_OK_AND_ASSIGN(v1::ImageStatusResponse missing, client_->ImageStatus("127.0.0.1:1/berth/nothing:1.0"));
+  EXPECT_FALSE(missing.has_image());
+}
+
 }  // namespace
 }  // namespace berth::e2e

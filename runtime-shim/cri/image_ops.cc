@@ -2,6 +2,7 @@
 // its own issue: until then it answers for images already on the node.
 #include <sys/statvfs.h>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -56,14 +57,21 @@ absl::Status Runtime::ImageStatus(const cri::ImageStatusRequest& req, cri::Image
 
 absl::Status Runtime::PullImage(const cri::PullImageRequest& req, cri::PullImageResponse* resp) {
   if (req.image().image().empty()) return absl::InvalidArgumentError("image.image: required");
-  auto found = images_->Resolve(req.image().image());
-  if (!found.ok()) {
-    return absl::UnimplementedError(absl::StrCat(
-        "image \"", req.image().image(),
-        "\" is not on this node and pulling from registries is not supported yet; import it with "
-        "`berth-agent images import`"));
+  image::registry::Credentials creds;
+  creds.username = req.auth().username();
+  creds.password = req.auth().password();
+  creds.registry_token = req.auth().registry_token();
+  if (creds.username.empty() && !req.auth().auth().empty()) {
+    // "auth" is base64("user:password"), as in Docker's config.json.
+    std::string decoded;
+    if (!absl::Base64Unescape(req.auth().auth(), &decoded) || decoded.find(':') == std::string::npos) {
+      return absl::InvalidArgumentError("auth.auth: not base64 of \"user:password\"");
+    }
+    creds.username = decoded.substr(0, decoded.find(':'));
+    creds.password = decoded.substr(decoded.find(':') + 1);
   }
-  resp->set_image_ref(found->id);
+  ASSIGN_OR_RETURN(image::Image pulled, puller_->Pull(req.image().image(), creds));
+  resp->set_image_ref(pulled.id);
   return absl::OkStatus();
 }
 

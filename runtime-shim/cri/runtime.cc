@@ -47,6 +47,7 @@ Runtime::Runtime(const RuntimeOptions& options) : options_(options) {}
 Runtime::~Runtime() {
   events_.CloseAll();
   exit_watcher_.reset();
+  puller_.reset();
 }
 
 absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Open(const RuntimeOptions& options) {
@@ -64,6 +65,10 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Open(const RuntimeOptions& opt
       options.cni_cache_dir.empty() ? options.state_dir + "/cni" : options.cni_cache_dir;
   runtime->cni_ = std::make_unique<cni::CniClient>(cni_options);
   ASSIGN_OR_RETURN(runtime->images_, image::ImageStore::Open(options.state_dir + "/images"));
+  image::registry::RegistryConfig registries;
+  for (const auto& host : options.insecure_registries) registries.hosts[host].insecure = true;
+  runtime->puller_ = std::make_unique<image::registry::Puller>(
+      runtime->images_.get(), std::make_shared<image::registry::RegistryClient>(registries));
   Runtime* self = runtime.get();
   ASSIGN_OR_RETURN(runtime->exit_watcher_,
                    ExitWatcher::Start([self](const std::string& id) { self->OnContainerExit(id); }));

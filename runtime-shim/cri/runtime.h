@@ -29,6 +29,7 @@
 #include "runtime-shim/cri/exit_watcher.h"
 #include "runtime-shim/cri/name_registry.h"
 #include "runtime-shim/image/image_store.h"
+#include "runtime-shim/image/registry/puller.h"
 
 namespace berth {
 
@@ -46,6 +47,8 @@ struct RuntimeOptions {
   std::string cni_conf_dir = "/etc/cni/net.d";
   std::vector<std::string> cni_bin_dirs = {"/opt/cni/bin"};
   std::string cni_cache_dir;
+  // Registries reached over plain HTTP ("host:port"); all others use HTTPS.
+  std::vector<std::string> insecure_registries;
   std::string runtime_name = "berth";
   std::string runtime_version = "0.1.0";
 };
@@ -170,6 +173,7 @@ class Runtime {
   std::unique_ptr<CgroupManager> cgroups_;
   std::unique_ptr<cni::CniClient> cni_;
   std::unique_ptr<image::ImageStore> images_;
+  std::unique_ptr<image::registry::Puller> puller_;  // after images_: it uses the store
   NameRegistry sandbox_names_;
   NameRegistry container_names_;
   ContainerEvents events_;
