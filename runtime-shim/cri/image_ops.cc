@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "common/time.h"
 #include "runtime-shim/cri/runtime.h"
@@ -114,7 +115,9 @@ absl::Status Runtime::Status(const cri::StatusRequest& req, cri::StatusResponse*
   if (!network.ok()) {
     // Pods still get a network namespace with loopback up.
     network_ready->set_reason("NetworkPluginNotReady");
-    network_ready->set_message(std::string(network.message()));
+    absl::string_view message = network.message();
+    absl::ConsumePrefix(&message, "NetworkPluginNotReady: ");
+    network_ready->set_message(std::string(message));
   }
   auto* handler = resp->add_runtime_handlers();
   handler->set_name("");
