@@ -1,0 +1,3 @@
+// Filled in by the next commit.
+#include "gtest/gtest.h"
+TEST(CniPluginsIntegration, Placeholder) {}
