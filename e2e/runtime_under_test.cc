@@ -174,6 +174,7 @@ class BerthAgentRuntime : public RuntimeUnderTest {
                                      "--state-dir",     root_ + "/state", "--run-dir",
                                      root_ + "/run",    "--cgroup-parent", cgroup_parent_,
                                      "--cni-conf-dir",  root_ + "/net.d"};
+    args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
     if (!cni_bin_dir_.empty()) {
       args.push_back("--cni-bin-dir");
       args.push_back(cni_bin_dir_);

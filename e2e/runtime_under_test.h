@@ -53,6 +53,9 @@ class RuntimeUnderTest {
   virtual absl::Status UsePodNetwork(const std::string& conflist, const std::string& bin_dir) {
     return absl::UnimplementedError("pod networking is set up by this runtime's own script");
   }
+  // Extra flags for the runtime from the next (Re)start on (berth only).
+  void set_extra_flags(std::vector<std::string> flags) { extra_flags_ = std::move(flags); }
+
   // The network namespace UsePodNetwork made ("" before), under /run/netns.
   const std::string& host_netns() const { return host_netns_; }
   pid_t main_pid() const { return main_pid_; }
@@ -71,6 +74,7 @@ class RuntimeUnderTest {
   std::string root_;
   std::string cgroup_parent_;
   std::string host_netns_;
+  std::vector<std::string> extra_flags_;
   pid_t main_pid_ = -1;
 };
 

@@ -33,6 +33,7 @@
 #include "runtime-shim/image/image_store.h"
 #include "runtime-shim/image/registry/http_transport.h"
 #include "runtime-shim/image/registry/puller.h"
+#include "runtime-shim/image/registry/testing/local_registry.h"
 
 extern char** environ;
 
@@ -41,7 +42,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr char kRegistryBinary[] = "/usr/bin/docker-registry";
+using testing::kRegistryBinary;
 
 std::string MakeTempDir(const char* prefix) {
   std::string pattern = absl::StrCat("/tmp/", prefix, "-XXXXXX");
@@ -61,89 +62,19 @@ int RunCommand(const std::vector<std::string>& argv) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
+// Thin adapters over the shared test support (testing/local_registry.h).
+pid_t SpawnRegistry(const std::string& work, const std::string& name, const std::string& extra, std::string* host,
+                    const std::string& tls_ca_file = "") {
+  auto registry = testing::StartLocalRegistry(work, name, extra, tls_ca_file);
+  if (!registry.ok()) return -1;
+  *host = registry->host;
+  return registry->pid;
 }
 
 void StopProcess(pid_t& pid) {
-  if (pid <= 0) return;
-  ::kill(pid, SIGTERM);
-  for (int i = 0; i < 100; ++i) {
-    if (::waitpid(pid, nullptr, WNOHANG) != 0) {
-      pid = -1;
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
-  pid = -1;
-}
-
-// Starts docker-registry serving `work`/storage on a free loopback port, with
-// `extra` YAML appended to its config (after http.addr, so it may continue
-// the http block); with `tls_ca_file` it serves https. Waits (bounded) until /v2/ answers.
-// Returns its pid, or -1.
-pid_t SpawnRegistry(const std::string& work, const std::string& name, const std::string& extra, std::string* host,
-                    const std::string& tls_ca_file = "") {
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    *host = absl::StrCat("127.0.0.1:", FreePort());
-    std::string config = absl::StrCat(work, "/", name, ".yml");
-    absl::Status written = AtomicWriteFile(
-        config, absl::StrCat("version: 0.1\n"
-                             "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
-                             "storage:\n  filesystem:\n    rootdirectory: ", work, "/storage\n"
-                             "http:\n  addr: ", *host, "\n", extra));
-    if (!written.ok()) return -1;
-    std::string log = absl::StrCat(work, "/", name, ".log");
-    std::vector<std::string> argv = {kRegistryBinary, "serve", config};
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    pid_t parent = ::getpid();
-    pid_t pid = ::fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-      // The registry dies with the test, even when the test crashes.
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(1);
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      ::execv(kRegistryBinary, args.data());
-      ::_exit(127);
-    }
-    auto transport = NewCurlTransport();
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      HttpRequest r;
-      r.url = absl::StrCat(tls_ca_file.empty() ? "http://" : "https://", *host, "/v2/");
-      r.ca_file = tls_ca_file;
-      r.timeout_s = 2;
-      auto resp = transport->Do(r, nullptr);
-      if (resp.ok() && (resp->status == 200 || resp->status == 401)) return pid;
-      if (::waitpid(pid, nullptr, WNOHANG) == pid) {  // exited: port taken?
-        pid = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    StopProcess(pid);
-  }
-  return -1;
+  testing::LocalRegistry registry{pid, ""};
+  testing::StopLocalRegistry(registry);
+  pid = registry.pid;
 }
 
 struct OciImage {
@@ -216,34 +147,14 @@ class PullerIntegrationTest : public ::testing::Test {
   static void StopRegistry() { StopProcess(pid_); }
 
   static void PushBlob(const std::string& repo, const std::string& digest, const std::string& content) {
-    HttpRequest post;
-    post.method = "POST";
-    post.url = absl::StrCat("http://", host_, "/v2/", repo, "/blobs/uploads/");
-    auto resp = transport_->Do(post, nullptr);
-    ASSERT_TRUE(resp.ok()) << resp.status();
-    ASSERT_EQ(resp->status, 202) << resp->body;
-    std::string location = resp->Header("location");
-    if (absl::StartsWith(location, "/")) location = absl::StrCat("http://", host_, location);
-    HttpRequest put;
-    put.method = "PUT";
-    put.url = absl::StrCat(location, location.find('?') == std::string::npos ? "?" : "&", "digest=", digest);
-    put.headers = {"Content-Type: application/octet-stream"};
-    put.body = content;
-    resp = transport_->Do(put, nullptr);
-    ASSERT_TRUE(resp.ok()) << resp.status();
-    ASSERT_EQ(resp->status, 201) << resp->body;
+    absl::Status pushed = testing::PushBlob(host_, repo, digest, content);
+    ASSERT_TRUE(pushed.ok()) << pushed;
   }
 
   static void PushManifest(const std::string& repo, const std::string& tag, const std::string& media_type,
                            const std::string& body) {
-    HttpRequest put;
-    put.method = "PUT";
-    put.url = absl::StrCat("http://", host_, "/v2/", repo, "/manifests/", tag);
-    put.headers = {absl::StrCat("Content-Type: ", media_type)};
-    put.body = body;
-    auto resp = transport_->Do(put, nullptr);
-    ASSERT_TRUE(resp.ok()) << resp.status();
-    ASSERT_EQ(resp->status, 201) << resp->body;
+    absl::Status pushed = testing::PushManifest(host_, repo, tag, media_type, body);
+    ASSERT_TRUE(pushed.ok()) << pushed;
   }
 
   static void PushImage(const OciImage& image, const std::string& repo, const std::string& tag) {
