@@ -1,3 +1,230 @@
-// Filled in by the next commit.
+// Runs berth-host-local and berth-loopback as the runtime would: through the
+// berth_cni CniClient, chained after Debian's reference bridge plugin
+// (/usr/lib/cni). Each test first unshares its thread into a private network
+// namespace (the plugins it spawns inherit it), so the bridge and the
+// 10.246.X.0/24 subnet exist only there; pod namespaces are made on
+// short-lived threads and bind-mounted under the test's temp dir.
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <functional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/fs.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
-TEST(CniPluginsIntegration, Placeholder) {}
+#include "runtime-shim/cni/cni_client.h"
+
+namespace berth::cni {
+namespace {
+
+constexpr char kReferenceDir[] = "/usr/lib/cni";
+constexpr char kBerthDir[] = BERTH_CNI_PLUGINS_DIR;
+
+// Runs `fn` on a fresh thread that first joins the net namespace at `netns`.
+void InNetns(const std::string& netns, const std::function<void()>& fn) {
+  std::thread worker([&] {
+    int fd = open(netns.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+      ADD_FAILURE() << "setns " << netns << ": " << strerror(errno);
+      if (fd >= 0) close(fd);
+      return;
+    }
+    close(fd);
+    fn();
+  });
+  worker.join();
+}
+
+// "<ifname> <address>" for each IPv4 address, and "<ifname> up" for each up
+// interface, in the calling thread's namespace.
+std::set<std::string> LinkState() {
+  std::set<std::string> out;
+  struct ifaddrs* list = nullptr;
+  if (getifaddrs(&list) < 0) return out;
+  for (auto* it = list; it != nullptr; it = it->ifa_next) {
+    if (it->ifa_flags & IFF_UP) out.insert(absl::StrCat(it->ifa_name, " up"));
+    if (it->ifa_addr != nullptr && it->ifa_addr->sa_family == AF_INET) {
+      char buf[INET_ADDRSTRLEN] = {};
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(it->ifa_addr)->sin_addr, buf, sizeof buf);
+      out.insert(absl::StrCat(it->ifa_name, " ", buf));
+    }
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+class PluginsIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces";
+    if (!PathExists(absl::StrCat(kReferenceDir, "/bridge"))) {
+      GTEST_SKIP() << "containernetworking-plugins not installed in " << kReferenceDir;
+    }
+    char tmpl[] = "/tmp/berth-cni-plugins-it-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    ASSERT_TRUE(MkdirAll(dir_ + "/conf").ok());
+    ASSERT_TRUE(MkdirAll(dir_ + "/netns").ok());
+    orig_netns_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(orig_netns_, 0) << strerror(errno);
+    ASSERT_EQ(unshare(CLONE_NEWNET), 0) << strerror(errno);
+    in_private_ns_ = true;
+    subnet_ = absl::StrCat("10.246.", 100 + (++test_index_) % 100, ".");
+    WriteConfig();
+  }
+
+  void TearDown() override {
+    for (const auto& path : pinned_) {
+      umount2(path.c_str(), MNT_DETACH);
+      unlink(path.c_str());
+    }
+    if (in_private_ns_) {
+      EXPECT_EQ(setns(orig_netns_, CLONE_NEWNET), 0) << strerror(errno);
+    }
+    if (orig_netns_ >= 0) close(orig_netns_);
+    if (!dir_.empty()) {
+      EXPECT_TRUE(RemoveAll(dir_).ok());
+    }
+  }
+
+  std::string NewPodNetns(const std::string& name) {
+    std::string path = absl::StrCat(dir_, "/netns/", name);
+    int fd = open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
+    EXPECT_GE(fd, 0);
+    close(fd);
+    bool ok = false;
+    std::thread worker([&] {
+      if (unshare(CLONE_NEWNET) < 0) return;
+      ok = mount("/proc/thread-self/ns/net", path.c_str(), nullptr, MS_BIND, nullptr) == 0;
+    });
+    worker.join();
+    EXPECT_TRUE(ok) << "pin " << path << ": " << strerror(errno);
+    if (ok) pinned_.push_back(path);
+    return path;
+  }
+
+  std::string IpamDir() const { return dir_ + "/ipam"; }
+
+  void WriteConfig(int first = 10, int last = 12) {
+    std::string conf = absl::StrCat(
+        R"({"cniVersion": "1.0.0", "name": "berth-it", "plugins": [
+          {"type": "bridge", "bridge": "berthit0", "isGateway": true, "ipMasq": false,
+           "ipam": {"type": "berth-host-local", "dataDir": ")", IpamDir(), R"(",
+                    "ranges": [[{"subnet": ")", subnet_, R"(0/24", "rangeStart": ")", subnet_, first,
+        R"(", "rangeEnd": ")", subnet_, last, R"(", "gateway": ")", subnet_, R"(1"}]],
+                    "routes": [{"dst": "0.0.0.0/0"}]}},
+          {"type": "berth-loopback"}]})");
+    ASSERT_TRUE(AtomicWriteFile(dir_ + "/conf/10-berth.conflist", conf).ok());
+  }
+
+  CniClientOptions Options() const {
+    CniClientOptions options;
+    options.conf_dir = dir_ + "/conf";
+    options.bin_dirs = {kBerthDir, kReferenceDir};
+    options.cache_dir = dir_ + "/cache";
+    options.plugin_timeout = absl::Seconds(10);
+    return options;
+  }
+
+  AttachmentRequest Request(const std::string& id, const std::string& netns) const {
+    AttachmentRequest request;
+    request.container_id = id;
+    request.netns = netns;
+    request.pod_namespace = "default";
+    request.pod_name = "pod-" + id;
+    request.pod_uid = "uid-" + id;
+    return request;
+  }
+
+  std::set<std::string> AllocatedIps() const {
+    std::set<std::string> out;
+    auto names = ListDir(IpamDir() + "/berth-it");
+    if (!names.ok()) return out;
+    for (const auto& name : *names) {
+      if (absl::StartsWith(name, subnet_)) out.insert(name);
+    }
+    return out;
+  }
+
+  static inline int test_index_ = 0;
+  std::string dir_;
+  std::string subnet_;
+  int orig_netns_ = -1;
+  bool in_private_ns_ = false;
+  std::vector<std::string> pinned_;
+};
+
+TEST_F(PluginsIntegrationTest, AddGivesAnIpFromTheRangeAndDelFreesIt) {
+  CniClient client(Options());
+  std::string netns = NewPodNetns("a");
+  auto result = client.Add(Request("sandbox-a", netns));
+  ASSERT_TRUE(result.ok()) << result.status();
+  auto ips = result->PodIPs();
+  ASSERT_EQ(ips.size(), 1u);
+  EXPECT_THAT(ips[0], ::testing::AnyOf(subnet_ + "10", subnet_ + "11", subnet_ + "12"));
+  EXPECT_EQ(AllocatedIps(), std::set<std::string>{ips[0]});
+  auto owner = ReadFile(absl::StrCat(IpamDir(), "/berth-it/", ips[0]));
+  ASSERT_TRUE(owner.ok());
+  EXPECT_EQ(*owner, "sandbox-a\neth0");
+  std::set<std::string> state;
+  InNetns(netns, [&] { state = LinkState(); });
+  EXPECT_TRUE(state.contains("lo up")) << ::testing::PrintToString(state);
+  EXPECT_TRUE(state.contains("lo 127.0.0.1"));
+  EXPECT_TRUE(state.contains("eth0 " + ips[0])) << ::testing::PrintToString(state);
+
+  EXPECT_TRUE(client.Check(Request("sandbox-a", netns)).ok());
+  ASSERT_TRUE(client.Del(Request("sandbox-a", netns)).ok());
+  EXPECT_TRUE(AllocatedIps().empty());
+  EXPECT_TRUE(client.Del(Request("sandbox-a", netns)).ok());  // idempotent
+}
+
+TEST_F(PluginsIntegrationTest, TwoPodsGetDistinctIpsAndAFullRangeFailsCleanly) {
+  WriteConfig(10, 11);
+  CniClient client(Options());
+  std::string a = NewPodNetns("a"), b = NewPodNetns("b"), c = NewPodNetns("c");
+  auto ra = client.Add(Request("sandbox-a", a));
+  auto rb = client.Add(Request("sandbox-b", b));
+  ASSERT_TRUE(ra.ok()) << ra.status();
+  ASSERT_TRUE(rb.ok()) << rb.status();
+  EXPECT_NE(ra->PodIPs()[0], rb->PodIPs()[0]);
+  EXPECT_EQ(AllocatedIps(), (std::set<std::string>{subnet_ + "10", subnet_ + "11"}));
+  auto rc = client.Add(Request("sandbox-c", c));
+  ASSERT_FALSE(rc.ok());
+  EXPECT_THAT(rc.status().message(), ::testing::HasSubstr("no IP addresses available"));
+  EXPECT_EQ(AllocatedIps().size(), 2u);  // nothing leaked
+  ASSERT_TRUE(client.Del(Request("sandbox-a", a)).ok());
+  auto rc2 = client.Add(Request("sandbox-c", c));
+  ASSERT_TRUE(rc2.ok()) << rc2.status();
+  EXPECT_EQ(rc2->PodIPs()[0], ra->PodIPs()[0]);
+  ASSERT_TRUE(client.Del(Request("sandbox-b", b)).ok());
+  ASSERT_TRUE(client.Del(Request("sandbox-c", c)).ok());
+  EXPECT_TRUE(AllocatedIps().empty());
+}
+
+TEST_F(PluginsIntegrationTest, DelToleratesAGoneNetns) {
+  CniClient client(Options());
+  std::string netns = NewPodNetns("gone");
+  auto result = client.Add(Request("sandbox-g", netns));
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(umount2(netns.c_str(), MNT_DETACH), 0);
+  ASSERT_EQ(unlink(netns.c_str()), 0);
+  pinned_.clear();
+  ASSERT_TRUE(client.Del(Request("sandbox-g", netns)).ok());
+  EXPECT_TRUE(AllocatedIps().empty());
+}
+
+}  // namespace
+}  // namespace berth::cni

@@ -74,6 +74,13 @@ absl::StatusOr<nlohmann::json> Add(const PluginArgs& args) {
   if (absl::Status s = EnterNetns(args.netns); !s.ok()) return s;
   auto up = LoopbackUp(true);
   if (!up.ok()) return up.status();
+  // In a chain, pass the previous result on untouched (as the reference
+  // loopback does), so the pod's addresses stay the final result.
+  if (auto prev = args.config.find("prevResult"); prev != args.config.end() && prev->is_object()) {
+    nlohmann::json out = *prev;
+    out["cniVersion"] = args.cni_version;
+    return out;
+  }
   return Result(args);
 }
 
