@@ -26,6 +26,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runtime-shim/cni/cni_client.h"
+#include "runtime-shim/cni/plugin_exec.h"
 
 namespace berth::cni {
 namespace {
@@ -224,6 +225,90 @@ TEST_F(PluginsIntegrationTest, DelToleratesAGoneNetns) {
   pinned_.clear();
   ASSERT_TRUE(client.Del(Request("sandbox-g", netns)).ok());
   EXPECT_TRUE(AllocatedIps().empty());
+}
+
+// Runs one of berth's plugins directly: (exit code, stdout as JSON or null).
+std::pair<int, nlohmann::json> RunBerthPlugin(const std::string& name, std::vector<std::string> env,
+                                              const std::string& input) {
+  env.push_back(absl::StrCat("CNI_PATH=", kBerthDir));
+  auto out = RunProcess(absl::StrCat(kBerthDir, "/", name), env, input, absl::Seconds(10));
+  EXPECT_TRUE(out.ok()) << out.status();
+  if (!out.ok()) return {-1, nullptr};
+  auto json = nlohmann::json::parse(out->out, nullptr, false);
+  return {out->exit_code, json.is_discarded() ? nlohmann::json() : json};
+}
+
+TEST_F(PluginsIntegrationTest, LoopbackAloneAddCheckDelAndErrors) {
+  std::string netns = NewPodNetns("lo");
+  std::string conf = R"({"cniVersion": "1.0.0", "name": "lo", "type": "berth-loopback"})";
+  std::vector<std::string> env = {"CNI_CONTAINERID=c1", "CNI_IFNAME=lo", "CNI_NETNS=" + netns};
+  auto with = [&](const std::string& command) {
+    auto e = env;
+    e.push_back("CNI_COMMAND=" + command);
+    return e;
+  };
+  auto [rc, add] = RunBerthPlugin("berth-loopback", with("ADD"), conf);
+  ASSERT_EQ(rc, 0) << add.dump();
+  EXPECT_EQ(add["interfaces"][0]["name"], "lo");
+  EXPECT_EQ(add["ips"][0]["address"], "127.0.0.1/8");
+  EXPECT_EQ(add["ips"][1]["address"], "::1/128");
+  std::set<std::string> state;
+  InNetns(netns, [&] { state = LinkState(); });
+  EXPECT_TRUE(state.contains("lo up"));
+  EXPECT_EQ(RunBerthPlugin("berth-loopback", with("CHECK"), conf).first, 0);
+  EXPECT_EQ(RunBerthPlugin("berth-loopback", with("DEL"), conf).first, 0);
+
+  // A fresh namespace's lo is down: CHECK says so.
+  std::string down = NewPodNetns("down");
+  auto check_env = with("CHECK");
+  check_env[2] = "CNI_NETNS=" + down;
+  auto [check_rc, check] = RunBerthPlugin("berth-loopback", check_env, conf);
+  EXPECT_EQ(check_rc, 1);
+  EXPECT_GE(check["code"].get<int>(), 100);
+
+  auto missing = with("DEL");
+  missing[2] = "CNI_NETNS=" + dir_ + "/netns/nope";
+  EXPECT_EQ(RunBerthPlugin("berth-loopback", missing, conf).first, 0);
+  missing.back() = "CNI_COMMAND=ADD";
+  auto [add_rc, err] = RunBerthPlugin("berth-loopback", missing, conf);
+  EXPECT_EQ(add_rc, 1);
+  EXPECT_EQ(err["code"], 4);
+  EXPECT_THAT(err["msg"].get<std::string>(), ::testing::HasSubstr("nope"));
+
+  auto [bad_rc, bad] = RunBerthPlugin("berth-loopback", with("ADD"), "{nope");
+  EXPECT_EQ(bad_rc, 1);
+  EXPECT_EQ(bad["code"], 6);
+  auto [v_rc, v] = RunBerthPlugin("berth-loopback", {"CNI_COMMAND=VERSION"}, "");
+  EXPECT_EQ(v_rc, 0);
+  EXPECT_EQ(v["supportedVersions"].size(), 5u);
+}
+
+TEST_F(PluginsIntegrationTest, HostLocalGcReleasesInvalidAttachments) {
+  std::string conf = absl::StrCat(R"({"cniVersion": "1.1.0", "name": "berth-it", "type": "x",
+      "ipam": {"type": "berth-host-local", "dataDir": ")", IpamDir(), R"(",
+               "ranges": [[{"subnet": ")", subnet_, R"(0/24"}]]}})");
+  for (const char* id : {"keep", "drop"}) {
+    auto [rc, out] = RunBerthPlugin("berth-host-local",
+                                    {"CNI_COMMAND=ADD", absl::StrCat("CNI_CONTAINERID=", id),
+                                     "CNI_IFNAME=eth0", "CNI_NETNS=/proc/self/ns/net"},
+                                    conf);
+    ASSERT_EQ(rc, 0) << out.dump();
+  }
+  EXPECT_EQ(AllocatedIps().size(), 2u);
+  auto gc = nlohmann::json::parse(conf);
+  gc["cni.dev/valid-attachments"] = {{{"containerID", "keep"}, {"ifname", "eth0"}}};
+  auto [rc, out] = RunBerthPlugin("berth-host-local", {"CNI_COMMAND=GC"}, gc.dump());
+  ASSERT_EQ(rc, 0) << out.dump();
+  EXPECT_EQ(AllocatedIps(), std::set<std::string>{subnet_ + "2"});
+  auto check = [&](const char* id) {
+    return RunBerthPlugin("berth-host-local",
+                          {"CNI_COMMAND=CHECK", absl::StrCat("CNI_CONTAINERID=", id),
+                           "CNI_IFNAME=eth0", "CNI_NETNS=/proc/self/ns/net"},
+                          conf)
+        .first;
+  };
+  EXPECT_EQ(check("keep"), 0);
+  EXPECT_EQ(check("drop"), 1);
 }
 
 }  // namespace
