@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -114,6 +115,22 @@ absl::StatusOr<PluginArgs> ParseArgs(const std::function<const char*(const char*
   if (per_container) {
     if (args.container_id.empty()) return CniError(kInvalidEnv, "CNI_CONTAINERID is not set");
     if (args.ifname.empty()) return CniError(kInvalidEnv, "CNI_IFNAME is not set");
+    // The spec's container id syntax, and a Linux interface name.
+    bool id_ok = std::isalnum(static_cast<unsigned char>(args.container_id[0])) != 0;
+    for (char c : args.container_id) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') id_ok = false;
+    }
+    if (!id_ok) {
+      return CniError(kInvalidEnv, absl::StrCat("CNI_CONTAINERID \"", args.container_id,
+                                                "\" is not [a-zA-Z0-9][a-zA-Z0-9_.-]*"));
+    }
+    bool ifname_ok = args.ifname.size() < 16 && args.ifname != "." && args.ifname != "..";
+    for (char c : args.ifname) {
+      if (c == '/' || c == ':' || std::isspace(static_cast<unsigned char>(c))) ifname_ok = false;
+    }
+    if (!ifname_ok) {
+      return CniError(kInvalidEnv, absl::StrCat("CNI_IFNAME \"", args.ifname, "\" is not a valid interface name"));
+    }
     if (args.command != "DEL" && args.netns.empty()) {
       return CniError(kInvalidEnv, "CNI_NETNS is not set");
     }

@@ -42,6 +42,14 @@ TEST(ParseArgs, EnvErrorsAreCode4) {
   env = AddEnv();
   env.erase("CNI_NETNS");
   EXPECT_EQ(CniCode(Parse(env, R"({"cniVersion": "1.0.0", "name": "n"})").status()), kInvalidEnv);
+  auto bad_id = AddEnv();
+  bad_id["CNI_CONTAINERID"] = "a\nb";
+  EXPECT_EQ(CniCode(Parse(bad_id, R"({"cniVersion": "1.0.0", "name": "n"})").status()), kInvalidEnv);
+  auto bad_if = AddEnv();
+  bad_if["CNI_IFNAME"] = "eth0/../x";
+  EXPECT_EQ(CniCode(Parse(bad_if, R"({"cniVersion": "1.0.0", "name": "n"})").status()), kInvalidEnv);
+  bad_if["CNI_IFNAME"] = "abcdefghijklmnop";
+  EXPECT_EQ(CniCode(Parse(bad_if, R"({"cniVersion": "1.0.0", "name": "n"})").status()), kInvalidEnv);
   env["CNI_COMMAND"] = "DEL";  // DEL tolerates no netns
   EXPECT_TRUE(Parse(env, R"({"cniVersion": "1.0.0", "name": "n"})").ok());
 }
