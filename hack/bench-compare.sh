@@ -34,6 +34,10 @@ berth_root=$work/berth
 ctrd_root=$work/containerd
 cgroup_parent=/berth-bench-${work##*-}
 agent_pid=
+# berth runs in a network namespace of its own with the same bridge +
+# host-local chain (Debian's reference plugins) as containerd's config, so its
+# pods get a real CNI network and nothing touches the machine's interfaces.
+berth_netns=berth-bench-${work##*-}
 
 # Removes a cgroup directory tree in every hierarchy, deepest first.
 remove_cgroup_tree() {
@@ -57,6 +61,7 @@ cleanup() {
     fi
   done
   remove_cgroup_tree "$cgroup_parent"
+  ip netns del "$berth_netns" 2>/dev/null
   "$here/containerd-up.sh" --stop "$ctrd_root" >/dev/null
   for mnt in $(awk -v r="$work/" 'index($5, r) == 1 { print $5 }' /proc/self/mountinfo | sort -r); do
     umount "$mnt" 2>/dev/null || umount -l "$mnt"
@@ -81,14 +86,21 @@ run_bench() {
 
 declare -A results
 if [[ -n $agent ]]; then
-  mkdir -p "$berth_root/state" "$berth_root/run"
+  mkdir -p "$berth_root/state" "$berth_root/run" "$berth_root/net.d"
+  cat >"$berth_root/net.d/10-berth-bench.conflist" <<EOF
+{"cniVersion":"1.0.0","name":"berth-bench","plugins":[{"type":"bridge","bridge":"berth-bench0","isGateway":false,"ipMasq":false,"ipam":{"type":"host-local","ranges":[[{"subnet":"10.245.0.0/24"}]],"dataDir":"$berth_root/ipam"}}]}
+EOF
+  ip netns add "$berth_netns"
+  ip -n "$berth_netns" link set lo up
   for archive in $images; do
     "$agent" images import "$archive" --state-dir "$berth_root/state" >/dev/null
   done
   shim_flag=()
   [[ -n $shim ]] && shim_flag=(--shim "$shim")
-  setsid "$agent" --listen "unix://$berth_root/run/berth.sock" --state-dir "$berth_root/state" \
-    --run-dir "$berth_root/run" --cgroup-parent "$cgroup_parent" "${shim_flag[@]}" \
+  # nsenter --net only: `ip netns exec` would remount /sys and hide the cgroups.
+  setsid nsenter --net="/run/netns/$berth_netns" -- "$agent" --listen "unix://$berth_root/run/berth.sock" \
+    --state-dir "$berth_root/state" --run-dir "$berth_root/run" --cgroup-parent "$cgroup_parent" \
+    --cni-conf-dir "$berth_root/net.d" --cni-bin-dir /usr/lib/cni "${shim_flag[@]}" \
     </dev/null >"$berth_root/agent.log" 2>&1 &
   agent_pid=$!
   # berth-bench waits until the socket answers.
