@@ -18,8 +18,16 @@ int64_t MonotonicNanos() {
 }
 
 std::string FormatRfc3339Nano(int64_t unix_nanos) {
-  time_t secs = static_cast<time_t>(unix_nanos / 1000000000);
-  long nanos = static_cast<long>(unix_nanos % 1000000000);
+  // Floor division: a time before 1970 has a negative second and a
+  // non-negative fraction (-1 ns is 1969-12-31T23:59:59.999999999Z).
+  int64_t secs64 = unix_nanos / 1000000000;
+  int64_t frac = unix_nanos % 1000000000;
+  if (frac < 0) {
+    frac += 1000000000;
+    secs64 -= 1;
+  }
+  time_t secs = static_cast<time_t>(secs64);
+  long nanos = static_cast<long>(frac);
   tm parts;
   gmtime_r(&secs, &parts);
   char buf[64];
