@@ -26,6 +26,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runtime-shim/cni/cni_client.h"
+#include "runtime-shim/cni/testing/netns_testing.h"
 #include "runtime-shim/cni/plugin_exec.h"
 
 namespace berth::cni {
@@ -34,20 +35,7 @@ namespace {
 constexpr char kReferenceDir[] = "/usr/lib/cni";
 constexpr char kBerthDir[] = BERTH_CNI_PLUGINS_DIR;
 
-// Runs `fn` on a fresh thread that first joins the net namespace at `netns`.
-void InNetns(const std::string& netns, const std::function<void()>& fn) {
-  std::thread worker([&] {
-    int fd = open(netns.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
-      ADD_FAILURE() << "setns " << netns << ": " << strerror(errno);
-      if (fd >= 0) close(fd);
-      return;
-    }
-    close(fd);
-    fn();
-  });
-  worker.join();
-}
+using testing::InNetns;
 
 // "<ifname> <address>" for each IPv4 address, and "<ifname> up" for each up
 // interface, in the calling thread's namespace.
@@ -79,10 +67,10 @@ class PluginsIntegrationTest : public ::testing::Test {
     dir_ = tmpl;
     ASSERT_TRUE(MkdirAll(dir_ + "/conf").ok());
     ASSERT_TRUE(MkdirAll(dir_ + "/netns").ok());
-    orig_netns_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    ASSERT_GE(orig_netns_, 0) << strerror(errno);
-    ASSERT_EQ(unshare(CLONE_NEWNET), 0) << strerror(errno);
-    in_private_ns_ = true;
+    // The private host namespace, for this thread (and so the plugins) only.
+    auto original = testing::EnterPrivateNetns();
+    ASSERT_TRUE(original.ok()) << original.status();
+    orig_netns_ = *original;
     subnet_ = absl::StrCat("10.246.", 100 + (++test_index_) % 100, ".");
     WriteConfig();
   }
@@ -92,10 +80,11 @@ class PluginsIntegrationTest : public ::testing::Test {
       umount2(path.c_str(), MNT_DETACH);
       unlink(path.c_str());
     }
-    if (in_private_ns_) {
-      EXPECT_EQ(setns(orig_netns_, CLONE_NEWNET), 0) << strerror(errno);
+    // Leaving drops the last reference: the bridge and veths go with it.
+    if (orig_netns_ >= 0) {
+      absl::Status left = testing::LeavePrivateNetns(orig_netns_);
+      EXPECT_TRUE(left.ok()) << left;
     }
-    if (orig_netns_ >= 0) close(orig_netns_);
     if (!dir_.empty()) {
       EXPECT_TRUE(RemoveAll(dir_).ok());
     }
@@ -103,17 +92,9 @@ class PluginsIntegrationTest : public ::testing::Test {
 
   std::string NewPodNetns(const std::string& name) {
     std::string path = absl::StrCat(dir_, "/netns/", name);
-    int fd = open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
-    EXPECT_GE(fd, 0);
-    close(fd);
-    bool ok = false;
-    std::thread worker([&] {
-      if (unshare(CLONE_NEWNET) < 0) return;
-      ok = mount("/proc/thread-self/ns/net", path.c_str(), nullptr, MS_BIND, nullptr) == 0;
-    });
-    worker.join();
-    EXPECT_TRUE(ok) << "pin " << path << ": " << strerror(errno);
-    if (ok) pinned_.push_back(path);
+    absl::Status pinned = testing::PinNewNetns(path);
+    EXPECT_TRUE(pinned.ok()) << pinned;
+    if (pinned.ok()) pinned_.push_back(path);
     return path;
   }
 
@@ -164,7 +145,6 @@ class PluginsIntegrationTest : public ::testing::Test {
   std::string dir_;
   std::string subnet_;
   int orig_netns_ = -1;
-  bool in_private_ns_ = false;
   std::vector<std::string> pinned_;
 };
 

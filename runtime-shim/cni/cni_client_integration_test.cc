@@ -31,6 +31,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runtime-shim/cni/cni_client.h"
+#include "runtime-shim/cni/testing/netns_testing.h"
 
 namespace berth::cni {
 namespace {
@@ -39,20 +40,7 @@ using ::testing::HasSubstr;
 
 constexpr char kPluginDir[] = "/usr/lib/cni";
 
-// Runs `fn` on a fresh thread that first joins the net namespace at `netns`.
-void InNetns(const std::string& netns, const std::function<void()>& fn) {
-  std::thread worker([&] {
-    int fd = open(netns.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
-      ADD_FAILURE() << "setns " << netns << ": " << strerror(errno);
-      if (fd >= 0) close(fd);
-      return;
-    }
-    close(fd);
-    fn();
-  });
-  worker.join();
-}
+using testing::InNetns;
 
 // name -> addresses (IPv4 and IPv6, textual) of the current thread's netns.
 std::map<std::string, std::set<std::string>> Addresses() {
@@ -100,10 +88,9 @@ class CniIntegrationTest : public ::testing::Test {
     ASSERT_TRUE(MkdirAll(dir_ + "/conf").ok());
     ASSERT_TRUE(MkdirAll(dir_ + "/netns").ok());
     // The private host namespace, for this thread (and so the plugins) only.
-    orig_netns_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    ASSERT_GE(orig_netns_, 0) << strerror(errno);
-    ASSERT_EQ(unshare(CLONE_NEWNET), 0) << strerror(errno);
-    in_private_ns_ = true;
+    auto original = testing::EnterPrivateNetns();
+    ASSERT_TRUE(original.ok()) << original.status();
+    orig_netns_ = *original;
     ++test_index_;
     subnet_ = absl::StrCat("10.244.", 200 + test_index_ % 50, ".");
   }
@@ -113,11 +100,11 @@ class CniIntegrationTest : public ::testing::Test {
       umount2(path.c_str(), MNT_DETACH);
       unlink(path.c_str());
     }
-    if (in_private_ns_) {
-      // Leaving drops the last reference: the bridge and veths go with it.
-      EXPECT_EQ(setns(orig_netns_, CLONE_NEWNET), 0) << strerror(errno);
+    // Leaving drops the last reference: the bridge and veths go with it.
+    if (orig_netns_ >= 0) {
+      absl::Status left = testing::LeavePrivateNetns(orig_netns_);
+      EXPECT_TRUE(left.ok()) << left;
     }
-    if (orig_netns_ >= 0) close(orig_netns_);
     if (!dir_.empty()) {
       EXPECT_TRUE(RemoveAll(dir_).ok());
     }
@@ -126,18 +113,9 @@ class CniIntegrationTest : public ::testing::Test {
   // A new pod net namespace pinned at <dir>/netns/<name>.
   std::string NewPodNetns(const std::string& name) {
     std::string path = absl::StrCat(dir_, "/netns/berth-cni-test-", getpid(), "-", name);
-    int fd = open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0444);
-    EXPECT_GE(fd, 0);
-    close(fd);
-    bool ok = false;
-    std::thread worker([&] {
-      if (unshare(CLONE_NEWNET) < 0) return;
-      std::string self = absl::StrCat("/proc/thread-self/ns/net");
-      ok = mount(self.c_str(), path.c_str(), nullptr, MS_BIND, nullptr) == 0;
-    });
-    worker.join();
-    EXPECT_TRUE(ok) << "pin " << path << ": " << strerror(errno);
-    if (ok) pinned_.push_back(path);
+    absl::Status pinned = testing::PinNewNetns(path);
+    EXPECT_TRUE(pinned.ok()) << pinned;
+    if (pinned.ok()) pinned_.push_back(path);
     return path;
   }
 
@@ -226,7 +204,6 @@ class CniIntegrationTest : public ::testing::Test {
   std::string dir_;
   std::string subnet_;  // "10.244.X."
   int orig_netns_ = -1;
-  bool in_private_ns_ = false;
   std::vector<std::string> pinned_;
   static inline int test_index_ = 0;
 };
