@@ -18,12 +18,18 @@ packages=(
   libsystemd-dev libssl-dev
   # images from registries (HTTP/TLS), Kubernetes objects in YAML
   libcurl4-openssl-dev libyaml-cpp-dev
+  # CNI plugins: netlink (bridge, veth, addresses, routes) and nftables (masquerade, hostPort)
+  libnl-3-dev libnl-route-3-dev libnftables-dev nftables
+  # HTTP/WebSocket servers (streaming, API server) and the embedded control-plane store
+  libboost-dev libsqlite3-dev
   # tests
   libgtest-dev libgmock-dev iproute2 dbus busybox-static util-linux procps psmisc
   # peers measured side by side: containerd with runc, and conmon
   containerd runc conmon containernetworking-plugins
   # a real registry for the image-pull tests
   docker-registry
+  # the control plane's HA store backend
+  etcd-server
 )
 
 export DEBIAN_FRONTEND=noninteractive
