@@ -1,0 +1,391 @@
+#include "cni-plugins/netlink/netlink.h"
+
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <netlink/addr.h>
+#include <netlink/errno.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/socket.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <functional>
+
+#include "absl/strings/str_cat.h"
+
+namespace berth::netlink {
+namespace {
+
+struct LinkDeleter {
+  void operator()(rtnl_link* link) const { rtnl_link_put(link); }
+};
+using LinkPtr = std::unique_ptr<rtnl_link, LinkDeleter>;
+
+struct MsgDeleter {
+  void operator()(nl_msg* msg) const { nlmsg_free(msg); }
+};
+using MsgPtr = std::unique_ptr<nl_msg, MsgDeleter>;
+
+LinkInfo ToLinkInfo(rtnl_link* link) {
+  LinkInfo out;
+  out.index = rtnl_link_get_ifindex(link);
+  if (const char* name = rtnl_link_get_name(link)) out.name = name;
+  if (const char* kind = rtnl_link_get_type(link)) out.kind = kind;
+  out.mtu = rtnl_link_get_mtu(link);
+  out.flags = rtnl_link_get_flags(link);
+  out.master = rtnl_link_get_master(link);
+  if (nl_addr* addr = rtnl_link_get_addr(link); addr != nullptr && nl_addr_get_len(addr) > 0) {
+    char buf[64] = {};
+    nl_addr2str(addr, buf, sizeof buf);
+    out.mac = buf;
+  }
+  return out;
+}
+
+// Sends `msg` (taking it) and waits for the kernel's ack.
+absl::Status Request(nl_sock* sock, MsgPtr msg, const std::string& what) {
+  int err = nl_send_sync(sock, msg.release());  // frees the message
+  if (err < 0) return NlError(err, what);
+  return absl::OkStatus();
+}
+
+int ValidTrampoline(nl_msg* msg, void* arg) {
+  (*static_cast<std::function<void(nlmsghdr*)>*>(arg))(nlmsg_hdr(msg));
+  return NL_OK;
+}
+
+// Sends a dump request (taking it) and calls `fn` on each reply message.
+absl::Status Dump(nl_sock* sock, MsgPtr msg, const std::string& what,
+                  std::function<void(nlmsghdr*)> fn) {
+  int err = nl_send_auto(sock, msg.get());
+  if (err < 0) return NlError(err, what);
+  nl_cb* cb = nl_cb_clone(nl_socket_get_cb(sock));
+  if (cb == nullptr) return absl::ResourceExhaustedError(absl::StrCat(what, ": out of memory"));
+  nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, ValidTrampoline, &fn);
+  err = nl_recvmsgs(sock, cb);
+  nl_cb_put(cb);
+  if (err < 0) return NlError(err, what);
+  return absl::OkStatus();
+}
+
+MsgPtr NewMsg(int type, int flags) { return MsgPtr(nlmsg_alloc_simple(type, flags)); }
+
+absl::Status PutLinkHeader(nl_msg* msg, int family, int index, unsigned flags, unsigned change) {
+  ifinfomsg ifi = {};
+  ifi.ifi_family = static_cast<unsigned char>(family);
+  ifi.ifi_index = index;
+  ifi.ifi_flags = flags;
+  ifi.ifi_change = change;
+  if (nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0) {
+    return absl::ResourceExhaustedError("netlink message too small");
+  }
+  return absl::OkStatus();
+}
+
+IpPrefix FromAttr(int family, const nlattr* attr, int length) {
+  IpPrefix out;
+  out.family = family;
+  int len = std::min<int>(nla_len(attr), out.AddrLen());
+  std::memcpy(out.addr.data(), nla_data(attr), len);
+  out.length = length;
+  return out;
+}
+
+}  // namespace
+
+bool LinkInfo::up() const { return (flags & IFF_UP) != 0; }
+bool LinkInfo::promisc() const { return (flags & IFF_PROMISC) != 0; }
+
+absl::Status NlError(int err, const std::string& what) {
+  int e = err < 0 ? -err : err;
+  std::string msg = absl::StrCat(what, ": ", nl_geterror(e));
+  switch (e) {
+    case NLE_EXIST:
+      return absl::AlreadyExistsError(msg);
+    case NLE_OBJ_NOTFOUND:
+    case NLE_NODEV:
+      return absl::NotFoundError(msg);
+    case NLE_PERM:
+      return absl::PermissionDeniedError(msg);
+    case NLE_INVAL:
+    case NLE_RANGE:
+      return absl::InvalidArgumentError(msg);
+    case NLE_BUSY:
+    case NLE_AGAIN:
+      return absl::UnavailableError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+Netlink::~Netlink() { nl_socket_free(sock_); }
+
+absl::StatusOr<std::unique_ptr<Netlink>> Netlink::Open() {
+  nl_sock* sock = nl_socket_alloc();
+  if (sock == nullptr) return absl::ResourceExhaustedError("allocate a netlink socket");
+  std::unique_ptr<Netlink> out(new Netlink(sock));
+  if (int err = nl_connect(sock, NETLINK_ROUTE); err < 0) {
+    return NlError(err, "connect a NETLINK_ROUTE socket");
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<Netlink>> Netlink::OpenIn(const Netns& netns) {
+  absl::StatusOr<std::unique_ptr<Netlink>> out = absl::UnknownError("not opened");
+  absl::Status s = WithThreadInNetns(netns, [&] {
+    out = Open();
+    return out.status();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<LinkInfo> Netlink::GetLink(const std::string& name) {
+  rtnl_link* raw = nullptr;
+  int err = rtnl_link_get_kernel(sock_, 0, name.c_str(), &raw);
+  if (err < 0) return NlError(err, absl::StrCat("get link ", name));
+  LinkPtr link(raw);
+  return ToLinkInfo(link.get());
+}
+
+absl::StatusOr<LinkInfo> Netlink::GetLink(int index) {
+  rtnl_link* raw = nullptr;
+  int err = rtnl_link_get_kernel(sock_, index, nullptr, &raw);
+  if (err < 0) return NlError(err, absl::StrCat("get link #", index));
+  LinkPtr link(raw);
+  return ToLinkInfo(link.get());
+}
+
+absl::Status Netlink::CreateBridge(const std::string& name, unsigned mtu, bool promisc) {
+  LinkPtr link(rtnl_link_alloc());
+  if (!link) return absl::ResourceExhaustedError("allocate a link");
+  if (int err = rtnl_link_set_type(link.get(), "bridge"); err < 0) {
+    return NlError(err, "set link type bridge");
+  }
+  rtnl_link_set_name(link.get(), name.c_str());
+  if (mtu > 0) rtnl_link_set_mtu(link.get(), mtu);
+  if (promisc) rtnl_link_set_flags(link.get(), IFF_PROMISC);
+  int err = rtnl_link_add(sock_, link.get(), NLM_F_CREATE | NLM_F_EXCL);
+  if (err < 0) return NlError(err, absl::StrCat("create bridge ", name));
+  return absl::OkStatus();
+}
+
+absl::Status Netlink::CreateVeth(const VethSpec& spec) {
+  rtnl_link* link = rtnl_link_veth_alloc();
+  if (link == nullptr) return absl::ResourceExhaustedError("allocate a veth link");
+  rtnl_link* peer = rtnl_link_veth_get_peer(link);
+  rtnl_link_set_name(link, spec.name.c_str());
+  rtnl_link_set_name(peer, spec.peer_name.c_str());
+  if (spec.mtu > 0) {
+    rtnl_link_set_mtu(link, spec.mtu);
+    rtnl_link_set_mtu(peer, spec.mtu);
+  }
+  if (spec.peer_netns != nullptr) rtnl_link_set_ns_fd(peer, spec.peer_netns->fd());
+  if (spec.master > 0) rtnl_link_set_master(link, spec.master);
+  if (spec.up) rtnl_link_set_flags(link, IFF_UP);
+  int err = rtnl_link_add(sock_, link, NLM_F_CREATE | NLM_F_EXCL);
+  rtnl_link_put(peer);  // get_peer took a reference
+  rtnl_link_veth_release(link);
+  if (err < 0) {
+    return NlError(err, absl::StrCat("create veth pair ", spec.name, " / ", spec.peer_name));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Netlink::DeleteLink(const std::string& name) {
+  auto msg = NewMsg(RTM_DELLINK, 0);
+  if (absl::Status s = PutLinkHeader(msg.get(), AF_UNSPEC, 0, 0, 0); !s.ok()) return s;
+  if (nla_put_string(msg.get(), IFLA_IFNAME, name.c_str()) < 0) {
+    return absl::ResourceExhaustedError("netlink message too small");
+  }
+  return Request(sock_, std::move(msg), absl::StrCat("delete link ", name));
+}
+
+absl::Status Netlink::DeleteLink(int index) {
+  auto msg = NewMsg(RTM_DELLINK, 0);
+  if (absl::Status s = PutLinkHeader(msg.get(), AF_UNSPEC, index, 0, 0); !s.ok()) return s;
+  return Request(sock_, std::move(msg), absl::StrCat("delete link #", index));
+}
+
+absl::Status Netlink::ChangeFlags(int index, unsigned flags, unsigned mask, const char* what) {
+  auto msg = NewMsg(RTM_NEWLINK, 0);
+  if (absl::Status s = PutLinkHeader(msg.get(), AF_UNSPEC, index, flags, mask); !s.ok()) return s;
+  return Request(sock_, std::move(msg), absl::StrCat(what, " link #", index));
+}
+
+absl::Status Netlink::SetUp(int index) { return ChangeFlags(index, IFF_UP, IFF_UP, "bring up"); }
+
+absl::Status Netlink::SetPromisc(int index, bool on) {
+  return ChangeFlags(index, on ? IFF_PROMISC : 0, IFF_PROMISC, on ? "set promisc on" : "set promisc off");
+}
+
+absl::Status Netlink::SetMaster(int index, int master_index) {
+  auto msg = NewMsg(RTM_NEWLINK, 0);
+  if (absl::Status s = PutLinkHeader(msg.get(), AF_UNSPEC, index, 0, 0); !s.ok()) return s;
+  nla_put_u32(msg.get(), IFLA_MASTER, static_cast<uint32_t>(master_index));
+  return Request(sock_, std::move(msg), absl::StrCat("set master of link #", index, " to #", master_index));
+}
+
+absl::Status Netlink::SetMtu(int index, unsigned mtu) {
+  auto msg = NewMsg(RTM_NEWLINK, 0);
+  if (absl::Status s = PutLinkHeader(msg.get(), AF_UNSPEC, index, 0, 0); !s.ok()) return s;
+  nla_put_u32(msg.get(), IFLA_MTU, mtu);
+  return Request(sock_, std::move(msg), absl::StrCat("set mtu ", mtu, " on link #", index));
+}
+
+absl::Status Netlink::SetHairpin(int index, bool on) {
+  auto msg = NewMsg(RTM_SETLINK, 0);
+  if (absl::Status s = PutLinkHeader(msg.get(), AF_BRIDGE, index, 0, 0); !s.ok()) return s;
+  // The bridge reads IFLA_PROTINFO as port attributes only when flagged nested.
+  nlattr* protinfo = nla_nest_start(msg.get(), IFLA_PROTINFO | NLA_F_NESTED);
+  if (protinfo == nullptr || nla_put_u8(msg.get(), IFLA_BRPORT_MODE, on ? 1 : 0) < 0) {
+    return absl::ResourceExhaustedError("netlink message too small");
+  }
+  nla_nest_end(msg.get(), protinfo);
+  return Request(sock_, std::move(msg), absl::StrCat("set hairpin ", on ? "on" : "off", " on link #", index));
+}
+
+absl::StatusOr<bool> Netlink::GetHairpin(int index) {
+  auto msg = NewMsg(RTM_GETLINK, NLM_F_DUMP);
+  if (absl::Status s = PutLinkHeader(msg.get(), AF_BRIDGE, 0, 0, 0); !s.ok()) return s;
+  std::optional<bool> found;
+  absl::Status s = Dump(sock_, std::move(msg), "dump bridge ports", [&](nlmsghdr* hdr) {
+    if (hdr->nlmsg_type != RTM_NEWLINK) return;
+    auto* ifi = static_cast<ifinfomsg*>(nlmsg_data(hdr));
+    if (ifi->ifi_index != index) return;
+    nlattr* tb[IFLA_MAX + 1] = {};
+    if (nlmsg_parse(hdr, sizeof(ifinfomsg), tb, IFLA_MAX, nullptr) < 0 || tb[IFLA_PROTINFO] == nullptr) {
+      return;
+    }
+    nlattr* port[IFLA_BRPORT_MAX + 1] = {};
+    if (nla_parse_nested(port, IFLA_BRPORT_MAX, tb[IFLA_PROTINFO], nullptr) < 0) return;
+    found = port[IFLA_BRPORT_MODE] != nullptr && nla_get_u8(port[IFLA_BRPORT_MODE]) != 0;
+  });
+  if (!s.ok()) return s;
+  if (!found) return absl::NotFoundError(absl::StrCat("link #", index, " is not a bridge port"));
+  return *found;
+}
+
+namespace {
+
+MsgPtr AddressMsg(int type, int flags, int index, const IpPrefix& address, bool nodad) {
+  MsgPtr msg = NewMsg(type, flags);
+  ifaddrmsg ifa = {};
+  ifa.ifa_family = static_cast<unsigned char>(address.family);
+  ifa.ifa_prefixlen = static_cast<unsigned char>(address.length);
+  ifa.ifa_flags = nodad ? IFA_F_NODAD : 0;
+  ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+  ifa.ifa_index = static_cast<unsigned>(index);
+  if (nlmsg_append(msg.get(), &ifa, sizeof ifa, NLMSG_ALIGNTO) < 0) return nullptr;
+  nla_put(msg.get(), IFA_LOCAL, address.AddrLen(), address.addr.data());
+  nla_put(msg.get(), IFA_ADDRESS, address.AddrLen(), address.addr.data());
+  if (address.family == AF_INET && address.length < 31 && type == RTM_NEWADDR) {
+    IpPrefix broadcast = address;
+    for (int bit = address.length; bit < 32; ++bit) broadcast.addr[bit / 8] |= 0x80 >> (bit % 8);
+    nla_put(msg.get(), IFA_BROADCAST, 4, broadcast.addr.data());
+  }
+  return msg;
+}
+
+}  // namespace
+
+absl::Status Netlink::AddAddress(int index, const IpPrefix& address, bool nodad) {
+  MsgPtr msg = AddressMsg(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, index, address, nodad);
+  if (!msg) return absl::ResourceExhaustedError("netlink message too small");
+  return Request(sock_, std::move(msg), absl::StrCat("add address ", address.ToString(), " to link #", index));
+}
+
+absl::Status Netlink::DeleteAddress(int index, const IpPrefix& address) {
+  MsgPtr msg = AddressMsg(RTM_DELADDR, 0, index, address, false);
+  if (!msg) return absl::ResourceExhaustedError("netlink message too small");
+  return Request(sock_, std::move(msg),
+                 absl::StrCat("delete address ", address.ToString(), " from link #", index));
+}
+
+absl::StatusOr<std::vector<IpPrefix>> Netlink::ListAddresses(int index, int family) {
+  MsgPtr msg = NewMsg(RTM_GETADDR, NLM_F_DUMP);
+  ifaddrmsg ifa = {};
+  ifa.ifa_family = static_cast<unsigned char>(family);
+  nlmsg_append(msg.get(), &ifa, sizeof ifa, NLMSG_ALIGNTO);
+  std::vector<IpPrefix> out;
+  absl::Status s = Dump(sock_, std::move(msg), absl::StrCat("list addresses of link #", index),
+                        [&](nlmsghdr* hdr) {
+                          if (hdr->nlmsg_type != RTM_NEWADDR) return;
+                          auto* a = static_cast<ifaddrmsg*>(nlmsg_data(hdr));
+                          if (static_cast<int>(a->ifa_index) != index) return;
+                          if (a->ifa_family != AF_INET && a->ifa_family != AF_INET6) return;
+                          nlattr* tb[IFA_MAX + 1] = {};
+                          if (nlmsg_parse(hdr, sizeof(ifaddrmsg), tb, IFA_MAX, nullptr) < 0) return;
+                          nlattr* attr = tb[IFA_LOCAL] != nullptr ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+                          if (attr == nullptr) return;
+                          out.push_back(FromAttr(a->ifa_family, attr, a->ifa_prefixlen));
+                        });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::Status Netlink::AddRoute(const IpPrefix& dst, const std::optional<IpPrefix>& gateway, int index) {
+  MsgPtr msg = NewMsg(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+  rtmsg rtm = {};
+  rtm.rtm_family = static_cast<unsigned char>(dst.family);
+  rtm.rtm_dst_len = static_cast<unsigned char>(dst.length);
+  rtm.rtm_table = RT_TABLE_MAIN;
+  rtm.rtm_protocol = RTPROT_BOOT;
+  rtm.rtm_scope = gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+  rtm.rtm_type = RTN_UNICAST;
+  if (nlmsg_append(msg.get(), &rtm, sizeof rtm, NLMSG_ALIGNTO) < 0) {
+    return absl::ResourceExhaustedError("netlink message too small");
+  }
+  if (dst.length > 0) {
+    IpPrefix network = dst.Network();
+    nla_put(msg.get(), RTA_DST, network.AddrLen(), network.addr.data());
+  }
+  if (gateway) nla_put(msg.get(), RTA_GATEWAY, gateway->AddrLen(), gateway->addr.data());
+  nla_put_u32(msg.get(), RTA_OIF, static_cast<uint32_t>(index));
+  return Request(sock_, std::move(msg),
+                 absl::StrCat("add route to ", dst.Network().ToString(),
+                              gateway ? absl::StrCat(" via ", gateway->AddrString()) : "",
+                              " on link #", index));
+}
+
+absl::StatusOr<std::vector<RouteInfo>> Netlink::ListRoutes(int index, int family) {
+  MsgPtr msg = NewMsg(RTM_GETROUTE, NLM_F_DUMP);
+  rtmsg rtm = {};
+  rtm.rtm_family = static_cast<unsigned char>(family);
+  nlmsg_append(msg.get(), &rtm, sizeof rtm, NLMSG_ALIGNTO);
+  std::vector<RouteInfo> out;
+  absl::Status s = Dump(sock_, std::move(msg), absl::StrCat("list routes of link #", index),
+                        [&](nlmsghdr* hdr) {
+                          if (hdr->nlmsg_type != RTM_NEWROUTE) return;
+                          auto* r = static_cast<rtmsg*>(nlmsg_data(hdr));
+                          if (r->rtm_type != RTN_UNICAST) return;
+                          nlattr* tb[RTA_MAX + 1] = {};
+                          if (nlmsg_parse(hdr, sizeof(rtmsg), tb, RTA_MAX, nullptr) < 0) return;
+                          unsigned table = tb[RTA_TABLE] != nullptr ? nla_get_u32(tb[RTA_TABLE]) : r->rtm_table;
+                          if (table != RT_TABLE_MAIN) return;
+                          if (tb[RTA_OIF] == nullptr || static_cast<int>(nla_get_u32(tb[RTA_OIF])) != index) return;
+                          RouteInfo info;
+                          info.ifindex = index;
+                          if (tb[RTA_DST] != nullptr) {
+                            info.dst = FromAttr(r->rtm_family, tb[RTA_DST], r->rtm_dst_len);
+                          } else {
+                            info.dst.family = r->rtm_family;
+                            info.dst.length = 0;
+                          }
+                          if (tb[RTA_GATEWAY] != nullptr) {
+                            IpPrefix gw = FromAttr(r->rtm_family, tb[RTA_GATEWAY], 0);
+                            gw.length = gw.MaxLength();
+                            info.gateway = gw;
+                          }
+                          out.push_back(info);
+                        });
+  if (!s.ok()) return s;
+  return out;
+}
+
+}  // namespace berth::netlink
