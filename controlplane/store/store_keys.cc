@@ -1,0 +1,39 @@
+// Key helpers shared by the backends (declared in store.h).
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "controlplane/store/store.h"
+
+namespace berth::store {
+
+std::string PrefixEnd(const std::string& prefix) {
+  std::string end = prefix;
+  while (!end.empty()) {
+    unsigned char last = static_cast<unsigned char>(end.back());
+    if (last < 0xff) {
+      end.back() = static_cast<char>(last + 1);
+      return end;
+    }
+    end.pop_back();
+  }
+  // Every byte was 0xff: no end below the top of the key space.
+  return std::string(1, '\0');
+}
+
+absl::Status ValidateKey(const std::string& key, const char* field) {
+  if (key.empty() || key[0] != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s %s: must start with '/'", field, absl::CHexEscape(key)));
+  }
+  if (key.size() > 1024) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is ", key.size(),
+                                                   " bytes long: at most 1024 allowed"));
+  }
+  if (key.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s %s: must not contain a NUL byte", field, absl::CHexEscape(key)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace berth::store
