@@ -343,6 +343,14 @@ absl::StatusOr<std::vector<std::string>> ImageStore::LayerDirs(const Image& imag
   return dirs;
 }
 
+std::optional<std::string> ImageStore::BlobFile(const std::string& digest) const {
+  if (!DigestHex(digest, "blob digest").ok()) return std::nullopt;
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string path = BlobPath(digest);
+  if (!PathExists(path)) return std::nullopt;
+  return path;
+}
+
 absl::StatusOr<FsUsage> ImageStore::Usage() const {
   std::lock_guard<std::mutex> lock(mu_);
   FsUsage usage;

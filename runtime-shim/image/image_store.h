@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,9 @@ class ImageStore {
 
   // The image's snapshot fs dirs, top-most layer first (overlayfs lowerdir order).
   absl::StatusOr<std::vector<std::string>> LayerDirs(const Image& image) const;
+
+  // The store's file for the blob when it has it ("sha256:<hex>").
+  std::optional<std::string> BlobFile(const std::string& digest) const;
 
   // Bytes (allocated blocks) and inodes used under root.
   absl::StatusOr<FsUsage> Usage() const;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <climits>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -21,7 +22,10 @@ namespace berth::image::registry {
 struct Puller::Staged {
   std::string digest;
   std::string path;
-  ~Staged() { ::unlink(path.c_str()); }  // gone already when the store took it
+  bool in_store = false;  // path is the store's own copy: never unlinked here
+  ~Staged() {
+    if (!in_store) ::unlink(path.c_str());  // gone already when the store took it
+  }
 };
 
 struct Puller::InFlight {
@@ -78,7 +82,15 @@ absl::StatusOr<std::shared_ptr<Puller::Staged>> Puller::FetchShared(const Refere
       cv_.wait(lock, [&] { return other->done; });
       if (!other->status.ok()) return other->status;
       if (std::shared_ptr<Staged> held = other->blob.lock()) return held;
-      // Downloaded and already handed to the store (or dropped): fetch anew below.
+      // Downloaded and already handed to the store: take the store's copy
+      // (AddPulled keeps what is there). Dropped unused: fetch anew below.
+      if (std::optional<std::string> kept = store_->BlobFile(blob.digest)) {
+        auto in_store = std::make_shared<Staged>();
+        in_store->digest = blob.digest;
+        in_store->path = *kept;
+        in_store->in_store = true;
+        return in_store;
+      }
     }
     for (auto e = in_flight_.begin(); e != in_flight_.end();) {
       e = (e->second->done && e->second->blob.expired()) ? in_flight_.erase(e) : std::next(e);

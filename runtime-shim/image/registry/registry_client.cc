@@ -139,8 +139,12 @@ RegistryClient::RegistryClient(RegistryConfig config, std::shared_ptr<HttpTransp
     : config_(std::move(config)), transport_(std::move(transport)) {}
 
 std::vector<Endpoint> RegistryClient::Endpoints(absl::string_view repository) const {
+  return EndpointsFor(config_, repository);
+}
+
+std::vector<Endpoint> EndpointsFor(const RegistryConfig& config, absl::string_view repository) {
   std::string host = RepositoryHost(repository);
-  const HostConfig& hc = config_.For(host);
+  const HostConfig& hc = config.For(host);
   std::vector<Endpoint> out;
   for (const std::string& mirror : hc.mirrors) {
     Endpoint ep;
@@ -150,11 +154,12 @@ std::vector<Endpoint> RegistryClient::Endpoints(absl::string_view repository) co
       ep.host = std::string(m);
       ep.base = absl::StrCat("http://", m);
     } else {
-      absl::ConsumePrefix(&m, "https://");
+      // Spelled https:// it stays https; a bare host[:port] follows that host's insecure setting.
+      bool https = absl::ConsumePrefix(&m, "https://");
       ep.host = std::string(m);
-      ep.base = absl::StrCat(config_.For(ep.host).insecure ? "http://" : "https://", m);
+      ep.base = absl::StrCat(!https && config.For(ep.host).insecure ? "http://" : "https://", m);
     }
-    ep.config = &config_.For(ep.host);
+    ep.config = &config.For(ep.host);
     ep.ca_file = ep.config->ca_file;
     out.push_back(std::move(ep));
   }
@@ -174,10 +179,11 @@ absl::StatusOr<HttpResponse> RegistryClient::Do(const HttpRequest& request, cons
 
 absl::StatusOr<std::string> RegistryClient::Authorize(const Endpoint& ep, const std::string& repo_path,
                                                       const std::string& challenge_header, const Credentials& creds) {
-  std::string user = creds.username, pass = creds.password;
+  std::string user = creds.username, pass = creds.password, refresh = creds.identity_token;
   if (creds.empty() && ep.config != nullptr) {
     user = ep.config->username;
     pass = ep.config->password;
+    refresh = ep.config->identity_token;
   }
   if (!creds.registry_token.empty()) return absl::StrCat("Bearer ", creds.registry_token);
   if (challenge_header.empty()) {
@@ -202,7 +208,15 @@ absl::StatusOr<std::string> RegistryClient::Authorize(const Endpoint& ep, const 
       std::string scope_value =
           scope != c.params.end() ? scope->second : absl::StrCat("repository:", repo_path, ":pull");
       absl::StrAppend(&token_request.url, std::string(1, sep), "scope=", UrlEncode(scope_value));
-      if (!user.empty() || !pass.empty()) {
+      if (!refresh.empty()) {
+        // OAuth2 refresh-token grant (the distribution token spec's POST form).
+        token_request.method = "POST";
+        token_request.headers.push_back("Content-Type: application/x-www-form-urlencoded");
+        token_request.body = absl::StrCat("grant_type=refresh_token&refresh_token=", UrlEncode(refresh),
+                                          "&client_id=berth&scope=", UrlEncode(scope_value));
+        if (service != c.params.end()) absl::StrAppend(&token_request.body, "&service=", UrlEncode(service->second));
+        token_request.url = realm->second;
+      } else if (!user.empty() || !pass.empty()) {
         token_request.headers.push_back(
             absl::StrCat("Authorization: Basic ", absl::Base64Escape(absl::StrCat(user, ":", pass))));
       }
@@ -253,7 +267,7 @@ absl::StatusOr<HttpResponse> RegistryClient::Send(const Endpoint& ep, const std:
   // Per host, repository and credentials: one pull's token never serves another's.
   std::string key = absl::StrCat(ep.host, " ", repo_path, " ",
                                  Sha256Digest(absl::StrCat(creds.username, "\n", creds.password, "\n",
-                                                           creds.registry_token)));
+                                                           creds.registry_token, "\n", creds.identity_token)));
   std::string auth;
   {
     std::lock_guard<std::mutex> lock(mu_);

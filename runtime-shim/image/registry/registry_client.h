@@ -24,6 +24,7 @@ struct HostConfig {
   std::string ca_file;           // extra CA bundle for this host's TLS
   std::vector<std::string> mirrors;  // "host[:port]" or "http(s)://host[:port]", tried in order before the host
   std::string username, password;    // used when the pull passes no credentials
+  std::string identity_token;        // an OAuth2 refresh token, instead of username/password
 };
 
 struct RegistryConfig {
@@ -35,7 +36,10 @@ struct RegistryConfig {
 struct Credentials {
   std::string username, password;
   std::string registry_token;  // a bearer token to send as is
-  bool empty() const { return username.empty() && password.empty() && registry_token.empty(); }
+  std::string identity_token;  // an OAuth2 refresh token for the token server
+  bool empty() const {
+    return username.empty() && password.empty() && registry_token.empty() && identity_token.empty();
+  }
 };
 
 // One challenge of a WWW-Authenticate header: `Bearer realm="...",service="..."`.
@@ -55,6 +59,11 @@ struct Endpoint {
   bool mirror = false;
   const HostConfig* config = nullptr;
 };
+
+// The endpoints for `repository` ("docker.io/library/busybox") in the order
+// they are tried: the host's mirrors, then the host itself (docker.io is
+// served by registry-1.docker.io). Endpoint::config points into `config`.
+std::vector<Endpoint> EndpointsFor(const RegistryConfig& config, absl::string_view repository);
 
 struct FetchedManifest {
   std::string digest;      // sha256 of the body, as received

@@ -204,6 +204,37 @@ TEST(RegistryClientTest, MirrorFallsBackToHost) {
   EXPECT_EQ(transport->requests.size(), 5u);  // the mirror: first try and 3 retries
 }
 
+TEST(RegistryClientTest, IdentityTokenFromTheConfigUsesTheRefreshTokenGrant) {
+  auto transport = std::make_shared<FakeTransport>([&](const HttpRequest& r, const BodySink*) -> absl::StatusOr<HttpResponse> {
+    if (absl::StartsWith(r.url, "https://auth.example/token")) {
+      EXPECT_EQ(r.method, "POST");
+      EXPECT_EQ(r.url, "https://auth.example/token");
+      EXPECT_EQ(r.body, "grant_type=refresh_token&refresh_token=R%2FT&client_id=berth&scope=repository%3Aapp%3Apull"
+                        "&service=reg.example");
+      return Reply(200, R"({"access_token":"ACC"})");
+    }
+    if (HeaderOf(r, "Authorization") == "Bearer ACC") return Reply(200, "{}");
+    return Reply(401, "", {{"www-authenticate", R"(Bearer realm="https://auth.example/token",service="reg.example")"}});
+  });
+  RegistryConfig config;
+  config.hosts["reg.example"].identity_token = "R/T";
+  RegistryClient client(config, transport);
+  auto m = client.GetManifest(Ref("reg.example/app:1"), "1", {});
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(transport->requests.size(), 3u);
+}
+
+TEST(RegistryClientTest, MirrorSpelledHttpsStaysHttpsEvenWhenTheHostIsInsecure) {
+  RegistryConfig config;
+  config.hosts["reg.example"].mirrors = {"https://m.example", "m.example"};
+  config.hosts["m.example"].insecure = true;
+  std::vector<Endpoint> eps = EndpointsFor(config, "reg.example/app");
+  ASSERT_EQ(eps.size(), 3u);
+  EXPECT_EQ(eps[0].base, "https://m.example");
+  EXPECT_EQ(eps[1].base, "http://m.example");
+  EXPECT_EQ(eps[2].base, "https://reg.example");
+}
+
 const std::string kBlob = std::string(1000, 'x') + std::string(1000, 'y');
 
 Descriptor BlobDesc() {
