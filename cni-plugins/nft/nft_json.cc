@@ -73,20 +73,28 @@ std::string KeyToNft(const nlohmann::json& raw) {
   return "";
 }
 
-std::vector<std::string> MapKeysJumpingTo(const nlohmann::json& listing, absl::string_view map,
-                                          absl::string_view chain) {
-  std::vector<std::string> out;
+std::vector<std::pair<std::string, std::string>> MapEntries(const nlohmann::json& listing,
+                                                             absl::string_view map) {
+  std::vector<std::pair<std::string, std::string>> out;
   const nlohmann::json* elems = ElementsOf(listing, map);
   if (elems == nullptr) return out;
   for (const nlohmann::json& e : *elems) {
     if (!e.is_array() || e.size() != 2 || !e[1].is_object()) continue;
     for (const char* verdict : {"jump", "goto"}) {
       auto v = e[1].find(verdict);
-      if (v != e[1].end() && v->is_object() && v->value("target", "") == chain) {
-        std::string key = KeyToNft(e[0]);
-        if (!key.empty()) out.push_back(key);
-      }
+      if (v == e[1].end() || !v->is_object()) continue;
+      std::string key = KeyToNft(e[0]);
+      if (!key.empty()) out.emplace_back(key, v->value("target", ""));
     }
+  }
+  return out;
+}
+
+std::vector<std::string> MapKeysJumpingTo(const nlohmann::json& listing, absl::string_view map,
+                                          absl::string_view chain) {
+  std::vector<std::string> out;
+  for (auto& [key, target] : MapEntries(listing, map)) {
+    if (target == chain) out.push_back(key);
   }
   return out;
 }

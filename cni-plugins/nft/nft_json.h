@@ -4,6 +4,7 @@
 
 #include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -23,6 +24,10 @@ std::string KeyToNft(const nlohmann::json& key);
 // `jump <chain>` or `goto <chain>`, in a listing (the "nftables" array).
 std::vector<std::string> MapKeysJumpingTo(const nlohmann::json& listing, absl::string_view map,
                                           absl::string_view chain);
+
+// Each element of verdict map `map` as (key in nft syntax, jump/goto target).
+std::vector<std::pair<std::string, std::string>> MapEntries(const nlohmann::json& listing,
+                                                             absl::string_view map);
 
 // Every element key (nft syntax) of set or map `name`.
 std::vector<std::string> ElementKeys(const nlohmann::json& listing, absl::string_view name);

@@ -32,6 +32,9 @@ TEST(NftJsonTest, MapKeysJumpingTo) {
   EXPECT_TRUE(MapKeysJumpingTo(listing, "m4", "c3").empty());
   EXPECT_TRUE(MapKeysJumpingTo(listing, "nomap", "c1").empty());
   EXPECT_EQ(MapKeysJumpingTo(listing, "pm", "c1"), (std::vector<std::string>{"tcp . 8080"}));
+  auto entries = MapEntries(listing, "m4");
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[1], (std::pair<std::string, std::string>{"10.22.0.6", "c2"}));
 }
 
 TEST(NftJsonTest, ElementKeysChainsRules) {
