@@ -55,7 +55,7 @@ class SqliteStore : public Store {
   absl::StatusOr<int64_t> Update(const std::string& key, const std::string& value,
                                  int64_t expected_mod_revision) override;
   absl::StatusOr<DeleteResult> Delete(const std::string& key,
-                                      std::optional<int64_t> expected_mod_revision) override;
+                                      std::optional<int64_t> expected_mod_revision = std::nullopt) override;
   absl::StatusOr<std::unique_ptr<Watcher>> Watch(const std::string& prefix,
                                                  const WatchOptions& options) override;
   absl::Status Compact(int64_t revision) override;
