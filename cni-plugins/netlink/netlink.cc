@@ -13,6 +13,11 @@
 #include <netlink/socket.h>
 #include <sys/socket.h>
 
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 
@@ -161,7 +166,35 @@ absl::StatusOr<LinkInfo> Netlink::GetLink(int index) {
   return ToLinkInfo(link.get());
 }
 
-absl::Status Netlink::CreateBridge(const std::string& name, unsigned mtu, bool promisc) {
+std::string RandomMac() {
+  uint8_t b[6] = {};
+  if (getrandom(b, sizeof b, 0) != static_cast<ssize_t>(sizeof b)) {
+    auto t = std::chrono::steady_clock::now().time_since_epoch().count();
+    for (int i = 0; i < 6; ++i) b[i] = static_cast<uint8_t>((t >> (8 * i)) ^ getpid());
+  }
+  b[0] = static_cast<uint8_t>((b[0] & 0xfe) | 0x02);
+  char buf[18];
+  snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+  return buf;
+}
+
+namespace {
+
+absl::Status SetLinkMac(rtnl_link* link, const std::string& text) {
+  nl_addr* mac = nullptr;
+  if (nl_addr_parse(text.c_str(), AF_LLC, &mac) < 0 || nl_addr_get_len(mac) != 6) {
+    if (mac != nullptr) nl_addr_put(mac);
+    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is not a MAC address"));
+  }
+  rtnl_link_set_addr(link, mac);
+  nl_addr_put(mac);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Netlink::CreateBridge(const std::string& name, unsigned mtu, bool promisc,
+                                   const std::string& mac) {
   LinkPtr link(rtnl_link_alloc());
   if (!link) return absl::ResourceExhaustedError("allocate a link");
   if (int err = rtnl_link_set_type(link.get(), "bridge"); err < 0) {
@@ -170,6 +203,9 @@ absl::Status Netlink::CreateBridge(const std::string& name, unsigned mtu, bool p
   rtnl_link_set_name(link.get(), name.c_str());
   if (mtu > 0) rtnl_link_set_mtu(link.get(), mtu);
   if (promisc) rtnl_link_set_flags(link.get(), IFF_PROMISC);
+  if (!mac.empty()) {
+    if (absl::Status s = SetLinkMac(link.get(), mac); !s.ok()) return s;
+  }
   int err = rtnl_link_add(sock_, link.get(), NLM_F_CREATE | NLM_F_EXCL);
   if (err < 0) return NlError(err, absl::StrCat("create bridge ", name));
   return absl::OkStatus();
@@ -186,6 +222,13 @@ absl::Status Netlink::CreateVeth(const VethSpec& spec) {
     rtnl_link_set_mtu(peer, spec.mtu);
   }
   if (spec.peer_netns != nullptr) rtnl_link_set_ns_fd(peer, spec.peer_netns->fd());
+  if (!spec.peer_mac.empty()) {
+    if (absl::Status s = SetLinkMac(peer, spec.peer_mac); !s.ok()) {
+      rtnl_link_put(peer);
+      rtnl_link_veth_release(link);
+      return s;
+    }
+  }
   if (spec.master > 0) rtnl_link_set_master(link, spec.master);
   if (spec.up) rtnl_link_set_flags(link, IFF_UP);
   int err = rtnl_link_add(sock_, link, NLM_F_CREATE | NLM_F_EXCL);

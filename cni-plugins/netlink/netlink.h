@@ -48,6 +48,7 @@ struct VethSpec {
   unsigned mtu = 0;        // 0: the kernel's default
   int master = 0;          // enslave this side to this bridge at creation (0: none)
   bool up = false;         // bring this side up at creation
+  std::string peer_mac;    // "aa:bb:cc:dd:ee:ff" for the peer ("" : random)
 };
 
 class Netlink {
@@ -65,8 +66,10 @@ class Netlink {
   absl::StatusOr<LinkInfo> GetLink(const std::string& name);
   absl::StatusOr<LinkInfo> GetLink(int index);
 
-  // A new bridge; AlreadyExists when the name is taken.
-  absl::Status CreateBridge(const std::string& name, unsigned mtu, bool promisc);
+  // A new bridge; AlreadyExists when the name is taken. With `mac`, the
+  // bridge keeps that address (else the kernel's follows its ports' MACs).
+  absl::Status CreateBridge(const std::string& name, unsigned mtu, bool promisc,
+                            const std::string& mac = "");
   // A new veth pair (see VethSpec); AlreadyExists when a name is taken.
   absl::Status CreateVeth(const VethSpec& spec);
   // Deletes a link (a veth takes its peer with it); NotFound when missing.
@@ -100,6 +103,9 @@ class Netlink {
   absl::Status ChangeFlags(int index, unsigned flags, unsigned mask, const char* what);
   struct nl_sock* sock_;
 };
+
+// A random locally administered unicast MAC ("0a:..." style).
+std::string RandomMac();
 
 // The status for a libnl error code (negative NLE_*), "<what>: <message>":
 // NLE_EXIST -> AlreadyExists, NLE_OBJ_NOTFOUND / NLE_NODEV -> NotFound,

@@ -140,18 +140,26 @@ TEST_F(NetlinkTest, BridgeVethIntoNetnsMasterHairpinAddressesRoutes) {
 }
 
 TEST_F(NetlinkTest, MtuMasterPromiscAndDeleteByIndex) {
-  ASSERT_TRUE(nl_->CreateBridge("br-t1", 0, false).ok());
+  std::string mac = RandomMac();
+  EXPECT_THAT(mac, ::testing::MatchesRegex("[0-9a-f][26ae](:[0-9a-f]{2}){5}"));
+  EXPECT_NE(mac, RandomMac());
+  ASSERT_TRUE(nl_->CreateBridge("br-t1", 0, false, mac).ok());
   auto br = *nl_->GetLink("br-t1");
+  EXPECT_EQ(br.mac, mac);
   EXPECT_FALSE(br.promisc());
   ASSERT_TRUE(nl_->SetPromisc(br.index, true).ok());
   EXPECT_TRUE(nl_->GetLink(br.index)->promisc());
-  ASSERT_TRUE(nl_->CreateVeth({.name = "vt-a", .peer_name = "vt-b"}).ok());
+  ASSERT_TRUE(nl_->CreateVeth({.name = "vt-a", .peer_name = "vt-b", .peer_mac = "0a:58:0a:00:00:07"}).ok());
+  EXPECT_EQ(nl_->GetLink("vt-b")->mac, "0a:58:0a:00:00:07");
+  EXPECT_EQ(nl_->CreateVeth({.name = "vt-x", .peer_name = "vt-y", .peer_mac = "nope"}).code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(nl_->CreateVeth({.name = "vt-a", .peer_name = "vt-c"}).code(),
             absl::StatusCode::kAlreadyExists);
   auto a = *nl_->GetLink("vt-a");
   ASSERT_TRUE(nl_->SetMtu(a.index, 1280).ok());
   ASSERT_TRUE(nl_->SetMaster(a.index, br.index).ok());
   auto after = *nl_->GetLink(a.index);
+  EXPECT_EQ(nl_->GetLink(br.index)->mac, mac);  // a port does not change it
   EXPECT_EQ(after.mtu, 1280u);
   EXPECT_EQ(after.master, br.index);
   ASSERT_TRUE(nl_->DeleteLink(a.index).ok());

@@ -1,0 +1,50 @@
+// Delegating to the IPAM plugin as the reference plugins do: exec
+// `ipam.type` found in CNI_PATH, with this process's environment (CNI_COMMAND
+// set to the command), the same network config on stdin, and its stdout read
+// back as a result or a CNI error. Started asynchronously, so the bridge can
+// build the veth while the IPAM plugin runs.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+
+namespace berth::bridge {
+
+// The first executable <dir>/<type> among CNI_PATH's dirs; CNI code 7 naming
+// ipam.type and the dirs searched otherwise.
+absl::StatusOr<std::string> FindIpamPlugin(const std::string& type, const std::string& cni_path);
+
+class IpamDelegate {
+ public:
+  IpamDelegate(IpamDelegate&& o) noexcept;
+  IpamDelegate& operator=(IpamDelegate&&) = delete;
+  IpamDelegate(const IpamDelegate&) = delete;
+  ~IpamDelegate();  // waits for the process when nobody did
+
+  // Starts the plugin; its stdin is written and closed before this returns.
+  // The caller sets SIGPIPE to ignored (the child gets it back at default).
+  static absl::StatusOr<IpamDelegate> Start(const std::string& type, const std::string& command,
+                                            const std::string& cni_path, const std::string& stdin_data);
+
+  // Waits for it to exit: its stdout as JSON (null when it printed nothing)
+  // on exit 0; else its CNI error object as a status with the same code,
+  // "ipam plugin <type>: <msg>".
+  absl::StatusOr<nlohmann::json> Wait();
+
+  // ADD/DEL/CHECK/GC/STATUS and wait, in one call.
+  static absl::StatusOr<nlohmann::json> Run(const std::string& type, const std::string& command,
+                                            const std::string& cni_path, const std::string& stdin_data);
+
+ private:
+  IpamDelegate(std::string type, pid_t pid, int out_fd) : type_(std::move(type)), pid_(pid), out_fd_(out_fd) {}
+  std::string type_;
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+};
+
+}  // namespace berth::bridge
