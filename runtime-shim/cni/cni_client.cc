@@ -95,9 +95,31 @@ nlohmann::json CapabilityArgsFor(const AttachmentRequest& request) {
   return args;
 }
 
-CniClient::CniClient(CniClientOptions options) : options_(std::move(options)) {}
+CniClient::CniClient(CniClientOptions options) : options_(std::move(options)) {
+  if (options_.watch_conf_dir) {
+    auto watcher = NetworkConfigWatcher::Start(options_.conf_dir);
+    if (watcher.ok()) {
+      watcher_ = *std::move(watcher);
+    } else {
+      BERTH_LOG(Warning) << "CNI conf dir not watched; reading it on every call"
+                         << Kv("error", watcher.status().ToString());
+    }
+  }
+}
 
-absl::Status CniClient::NetworkReady() const { return cni::NetworkReady(options_.conf_dir); }
+CniClient::~CniClient() = default;
+
+absl::StatusOr<NetworkConfigList> CniClient::LoadConfig() const {
+  if (watcher_) return watcher_->Current();
+  return LoadNetworkConfig(options_.conf_dir);
+}
+
+absl::Status CniClient::NetworkReady() const {
+  auto list = LoadConfig();
+  if (list.ok()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("NetworkPluginNotReady: ", list.status().message()));
+}
 
 absl::StatusOr<CniResult> CniClient::Add(const AttachmentRequest& request) {
   RETURN_IF_ERROR(ValidateIds("ADD", request));
@@ -105,7 +127,7 @@ absl::StatusOr<CniResult> CniClient::Add(const AttachmentRequest& request) {
   if (!PathExists(request.netns)) {
     return absl::NotFoundError(absl::StrCat("CNI ADD: netns ", request.netns, " does not exist"));
   }
-  ASSIGN_OR_RETURN(NetworkConfigList list, LoadNetworkConfig(options_.conf_dir));
+  ASSIGN_OR_RETURN(NetworkConfigList list, LoadConfig());
   // Every binary first, so a missing plugin fails before anything is set up.
   std::vector<std::string> paths;
   for (const auto& plugin : list.plugins) {
@@ -203,7 +225,7 @@ absl::Status CniClient::Del(const AttachmentRequest& request) {
   if (cached.empty()) {
     // Nothing cached (ADD never finished, or an older runtime): DEL with the
     // current config, so plugins can release what they may hold.
-    auto list = LoadNetworkConfig(options_.conf_dir);
+    auto list = LoadConfig();
     if (!list.ok()) {
       BERTH_LOG(Info) << "CNI DEL: no cached attachment and no config; nothing to do"
                       << Kv("container", request.container_id)
@@ -273,7 +295,7 @@ absl::Status CniClient::Check(const AttachmentRequest& request) {
 }
 
 absl::Status CniClient::Status() {
-  auto list = LoadNetworkConfig(options_.conf_dir);
+  auto list = LoadConfig();
   if (!list.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("NetworkPluginNotReady: ", list.status().message()));
@@ -313,7 +335,7 @@ absl::Status CniClient::GarbageCollect(const absl::flat_hash_set<std::string>& v
   }
   // CNI 1.1: the plugins of the current network may clean up what they hold
   // for attachments the runtime no longer knows (leaked IPs, rules).
-  auto list = LoadNetworkConfig(options_.conf_dir);
+  auto list = LoadConfig();
   if (list.ok() && CompareCniVersions(list->cni_version, "1.1.0") >= 0) {
     nlohmann::json valid = nlohmann::json::array();
     for (const auto& [path, attachment] : ListCachedAttachments(options_.cache_dir)) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "nlohmann/json.hpp"
 #include "runtime-shim/cni/attachment_cache.h"
 #include "runtime-shim/cni/cni_result.h"
+#include "runtime-shim/cni/config_watcher.h"
 #include "runtime-shim/cni/network_config.h"
 #include "runtime-shim/cni/plugin_exec.h"
 
@@ -58,6 +60,10 @@ struct CniClientOptions {
   std::vector<std::string> bin_dirs = {kDefaultBinDir};
   std::string cache_dir = "/var/lib/berth/cni/cache";
   absl::Duration plugin_timeout = absl::Seconds(60);  // per plugin call
+  // Keep the config loaded and re-read it when the conf dir changes
+  // (inotify, see config_watcher.h) instead of reading it on every call.
+  // The runtime sets this; when the watch cannot be set up, every call reads.
+  bool watch_conf_dir = false;
 };
 
 // CNI_ARGS for a request: IgnoreUnknown=1 and the K8S_POD_* values.
@@ -68,12 +74,16 @@ std::vector<std::pair<std::string, std::string>> CniArgsFor(const AttachmentRequ
 nlohmann::json CapabilityArgsFor(const AttachmentRequest& request);
 
 // Thread-compatible: the caller serializes calls for the same attachment
-// (the runtime does, per sandbox). The config is re-read on every call, so a
-// changed conf dir takes effect for the next ADD; DEL and CHECK use the
-// config cached with the attachment.
+// (the runtime does, per sandbox). The config is re-read on every call (or,
+// with watch_conf_dir, whenever the dir changes), so a changed conf dir takes
+// effect for the next ADD; DEL and CHECK use the config cached with the
+// attachment.
 class CniClient {
  public:
   explicit CniClient(CniClientOptions options);
+  ~CniClient();
+  CniClient(const CniClient&) = delete;
+  CniClient& operator=(const CniClient&) = delete;
 
   const CniClientOptions& options() const { return options_; }
 
@@ -115,7 +125,11 @@ class CniClient {
   std::vector<std::pair<std::string, CachedAttachment>> FindCached(const std::string& container_id,
                                                                    const std::string& ifname) const;
 
+  // The current network config: the watcher's, else read from the dir now.
+  absl::StatusOr<NetworkConfigList> LoadConfig() const;
+
   CniClientOptions options_;
+  std::unique_ptr<NetworkConfigWatcher> watcher_;  // with watch_conf_dir
 };
 
 }  // namespace berth::cni
