@@ -63,6 +63,8 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Open(const RuntimeOptions& opt
   cni_options.bin_dirs = options.cni_bin_dirs;
   cni_options.cache_dir =
       options.cni_cache_dir.empty() ? options.state_dir + "/cni" : options.cni_cache_dir;
+  // A config dropped into (or broken in) the conf dir takes effect without a restart.
+  cni_options.watch_conf_dir = true;
   runtime->cni_ = std::make_unique<cni::CniClient>(cni_options);
   ASSIGN_OR_RETURN(runtime->images_, image::ImageStore::Open(options.state_dir + "/images"));
   image::registry::RegistryConfig registries;
