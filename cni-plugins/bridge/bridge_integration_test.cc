@@ -187,6 +187,7 @@ class BridgeIntegrationTest : public ::testing::Test {
         "CNI_COMMAND=" + command, "CNI_CONTAINERID=" + id, "CNI_IFNAME=" + ifname,
         absl::StrCat("CNI_PATH=", kBridgeDir, ":", kHostLocalDir, ":", kReferenceDir)};
     if (!netns.empty()) env.push_back("CNI_NETNS=" + netns);
+    env.insert(env.end(), extra_env_.begin(), extra_env_.end());
     PluginRun run;
     auto out = cni::RunProcess(plugin_path, env, input, absl::Seconds(30));
     EXPECT_TRUE(out.ok()) << out.status();
@@ -225,6 +226,7 @@ class BridgeIntegrationTest : public ::testing::Test {
   int orig_netns_ = -1;
   std::vector<std::string> pinned_;
   std::unique_ptr<Netlink> nl_;
+  std::vector<std::string> extra_env_;
 };
 
 std::string IpOf(const nlohmann::json& result, int family) {
@@ -346,6 +348,34 @@ TEST_F(BridgeIntegrationTest, DelWithTheNetnsGoneAndAfterTheVethIsGone) {
   EXPECT_FALSE(MasqChainExists("pod-g"));
   // Without CNI_NETNS at all.
   EXPECT_EQ(Berth("DEL", "pod-g", "", Config()).exit_code, 0);
+}
+
+// berth-host-local runs in-process by default; exec'd (as any other IPAM
+// plugin) it gives the same result and the same files, and the two mix.
+TEST_F(BridgeIntegrationTest, ExecDelegatedBerthHostLocalGivesTheSameResult) {
+  std::string a = NewPodNetns("ea"), b = NewPodNetns("eb");
+  extra_env_ = {"BERTH_CNI_EXEC_IPAM=1"};
+  auto ra = Berth("ADD", "pod-ea", a, Config());
+  ASSERT_EQ(ra.exit_code, 0) << ra.raw;
+  extra_env_.clear();
+  auto rb = Berth("ADD", "pod-eb", b, Config());
+  ASSERT_EQ(rb.exit_code, 0) << rb.raw;
+  EXPECT_EQ(ra.out["ips"].size(), rb.out["ips"].size());
+  EXPECT_EQ(ra.out["routes"], rb.out["routes"]);
+  EXPECT_EQ(ra.out["ips"][0]["gateway"], rb.out["ips"][0]["gateway"]);
+  EXPECT_EQ(AllocatedIps().size(), 4u);
+  auto owner = ReadFile(absl::StrCat(IpamDir(), "/bt-net/", IpOf(ra.out, AF_INET)));
+  EXPECT_EQ(owner.value_or(""), "pod-ea\neth0");
+  EXPECT_TRUE(TcpRoundTrip(a, IpOf(ra.out, AF_INET), b, 7300).ok());
+  // Released by the other path each.
+  EXPECT_EQ(Berth("DEL", "pod-ea", a, Config()).exit_code, 0);
+  extra_env_ = {"BERTH_CNI_EXEC_IPAM=1"};
+  EXPECT_EQ(Berth("DEL", "pod-eb", b, Config()).exit_code, 0);
+  EXPECT_TRUE(AllocatedIps().empty());
+  // A missing berth-host-local binary fails as an exec would, either way.
+  auto config = Config();
+  config["ipam"]["type"] = "berth-host-local-missing";
+  EXPECT_EQ(Berth("ADD", "pod-ea", a, config).out.value("code", 0), 7);
 }
 
 TEST_F(BridgeIntegrationTest, FiftyConcurrentAddsGetFiftyDistinctAddresses) {

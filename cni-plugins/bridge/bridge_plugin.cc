@@ -135,7 +135,7 @@ void Undo(const PluginArgs& args, const BridgeConfig& config, AddState& state, N
   }
   if (!state.host_veth.empty() && nl != nullptr) (void)nl->DeleteLink(state.host_veth);
   if (state.ipam_allocated) {
-    (void)IpamDelegate::Run(config.ipam_type, "DEL", args.path, args.config.dump());
+    (void)IpamDelegate::Run(args, config.ipam_type, "DEL");
   }
 }
 
@@ -216,7 +216,7 @@ absl::StatusOr<nlohmann::json> Add(const PluginArgs& args) {
   // IPAM runs (its own process) while the bridge and veth are made.
   if (!config.ipam_type.empty()) {
     ASSIGN_OR_RETURN(IpamDelegate ipam,
-                     IpamDelegate::Start(config.ipam_type, "ADD", args.path, args.config.dump()));
+                     IpamDelegate::Start(args, config.ipam_type, "ADD"));
     state.ipam.emplace(std::move(ipam));
   }
   auto nl = Netlink::Open();
@@ -236,7 +236,7 @@ absl::StatusOr<nlohmann::json> Del(const PluginArgs& args) {
   std::optional<IpamDelegate> ipam;
   if (!config.ipam_type.empty()) {
     ASSIGN_OR_RETURN(IpamDelegate started,
-                     IpamDelegate::Start(config.ipam_type, "DEL", args.path, args.config.dump()));
+                     IpamDelegate::Start(args, config.ipam_type, "DEL"));
     ipam.emplace(std::move(started));
   }
   absl::Status masq;
@@ -280,7 +280,7 @@ absl::StatusOr<nlohmann::json> Check(const PluginArgs& args) {
   ASSIGN_OR_RETURN(IpamResult prev, ParseIpamResult(config.prev_result));
   if (!config.ipam_type.empty()) {
     ASSIGN_OR_RETURN(auto ignored,
-                     IpamDelegate::Run(config.ipam_type, "CHECK", args.path, args.config.dump()));
+                     IpamDelegate::Run(args, config.ipam_type, "CHECK"));
     (void)ignored;
   }
   ASSIGN_OR_RETURN(Netns netns, OpenPodNetns(args.netns));
@@ -316,13 +316,13 @@ absl::StatusOr<nlohmann::json> Check(const PluginArgs& args) {
 absl::StatusOr<nlohmann::json> Gc(const PluginArgs& args) {
   ASSIGN_OR_RETURN(BridgeConfig config, ParseBridgeConfig(args.config));
   if (config.ipam_type.empty()) return nlohmann::json();
-  return IpamDelegate::Run(config.ipam_type, "GC", args.path, args.config.dump());
+  return IpamDelegate::Run(args, config.ipam_type, "GC");
 }
 
 absl::StatusOr<nlohmann::json> Status(const PluginArgs& args) {
   ASSIGN_OR_RETURN(BridgeConfig config, ParseBridgeConfig(args.config));
   if (config.ipam_type.empty()) return nlohmann::json();
-  return IpamDelegate::Run(config.ipam_type, "STATUS", args.path, args.config.dump());
+  return IpamDelegate::Run(args, config.ipam_type, "STATUS");
 }
 
 }  // namespace berth::bridge

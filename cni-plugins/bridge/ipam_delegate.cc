@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/match.h"
@@ -14,6 +15,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cni-plugins/common/plugin.h"
+#include "cni-plugins/host-local/allocator.h"
+#include "cni-plugins/host-local/ipam_config.h"
 #include "common/errors.h"
 
 extern char** environ;
@@ -36,6 +39,28 @@ absl::Status WriteAll(int fd, const std::string& data) {
   return absl::OkStatus();
 }
 
+constexpr char kBerthHostLocal[] = "berth-host-local";
+
+bool InProcess(const std::string& type, const std::string& command) {
+  if (type != kBerthHostLocal || (command != "ADD" && command != "DEL")) return false;
+  const char* force_exec = std::getenv("BERTH_CNI_EXEC_IPAM");
+  return force_exec == nullptr || std::string(force_exec).empty() || std::string(force_exec) == "0";
+}
+
+// What berth-host-local's main() does for ADD and DEL.
+absl::StatusOr<nlohmann::json> HostLocal(const cniplugin::PluginArgs& args, const std::string& command) {
+  auto config = hostlocal::ParseIpamConfig(args.config);
+  if (!config.ok()) return config.status();
+  if (command == "DEL") {
+    absl::Status s = hostlocal::Release(*config, args.container_id, args.ifname);
+    if (!s.ok()) return s;
+    return nlohmann::json();
+  }
+  auto allocations = hostlocal::Allocate(*config, args.container_id, args.ifname);
+  if (!allocations.ok()) return allocations.status();
+  return hostlocal::ResultJson(*config, *allocations, args.cni_version);
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> FindIpamPlugin(const std::string& type, const std::string& cni_path) {
@@ -51,7 +76,8 @@ absl::StatusOr<std::string> FindIpamPlugin(const std::string& type, const std::s
 }
 
 IpamDelegate::IpamDelegate(IpamDelegate&& o) noexcept
-    : type_(std::move(o.type_)), pid_(o.pid_), out_fd_(o.out_fd_) {
+    : type_(std::move(o.type_)), pid_(o.pid_), out_fd_(o.out_fd_),
+      inline_result_(std::move(o.inline_result_)) {
   o.pid_ = -1;
   o.out_fd_ = -1;
 }
@@ -65,11 +91,17 @@ IpamDelegate::~IpamDelegate() {
   }
 }
 
-absl::StatusOr<IpamDelegate> IpamDelegate::Start(const std::string& type, const std::string& command,
-                                                 const std::string& cni_path,
-                                                 const std::string& stdin_data) {
-  auto path = FindIpamPlugin(type, cni_path);
+absl::StatusOr<IpamDelegate> IpamDelegate::Start(const cniplugin::PluginArgs& args,
+                                                 const std::string& type,
+                                                 const std::string& command) {
+  auto path = FindIpamPlugin(type, args.path);
   if (!path.ok()) return path.status();
+  if (InProcess(type, command)) {
+    IpamDelegate delegate(type, -1, -1);
+    delegate.inline_result_ = HostLocal(args, command);
+    return delegate;
+  }
+  const std::string stdin_data = args.config.dump();
   // The environment as it is, with CNI_COMMAND replaced.
   std::vector<std::string> env_strings;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
@@ -122,6 +154,13 @@ absl::StatusOr<IpamDelegate> IpamDelegate::Start(const std::string& type, const 
 }
 
 absl::StatusOr<nlohmann::json> IpamDelegate::Wait() {
+  if (inline_result_) {
+    absl::StatusOr<nlohmann::json> r = std::move(*inline_result_);
+    inline_result_.reset();
+    if (r.ok()) return r;
+    return CniError(cniplugin::CniCode(r.status()),
+                    absl::StrCat("ipam plugin ", type_, ": ", r.status().message()));
+  }
   std::string output;
   char buf[4096];
   for (;;) {
@@ -158,10 +197,10 @@ absl::StatusOr<nlohmann::json> IpamDelegate::Wait() {
                   absl::StrCat("ipam plugin ", type_, " failed (", how, ")", empty ? "" : ": ", output));
 }
 
-absl::StatusOr<nlohmann::json> IpamDelegate::Run(const std::string& type, const std::string& command,
-                                                 const std::string& cni_path,
-                                                 const std::string& stdin_data) {
-  auto delegate = Start(type, command, cni_path, stdin_data);
+absl::StatusOr<nlohmann::json> IpamDelegate::Run(const cniplugin::PluginArgs& args,
+                                                 const std::string& type,
+                                                 const std::string& command) {
+  auto delegate = Start(args, type, command);
   if (!delegate.ok()) return delegate.status();
   return delegate->Wait();
 }

@@ -3,6 +3,14 @@
 // set to the command), the same network config on stdin, and its stdout read
 // back as a result or a CNI error. Started asynchronously, so the bridge can
 // build the veth while the IPAM plugin runs.
+//
+// berth's own host-local is the one exception: when ipam.type is
+// "berth-host-local" (found in CNI_PATH as for an exec, so a missing plugin
+// still fails the same way), its ADD and DEL run in this process through the
+// same library berth-host-local's main() calls (ParseIpamConfig, Allocate /
+// Release, ResultJson) - the same code, the same files and flock, without a
+// second process start. BERTH_CNI_EXEC_IPAM=1 in the environment forces the
+// exec.
 #pragma once
 
 #include <sys/types.h>
@@ -10,7 +18,10 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
 #include "absl/status/statusor.h"
+#include "cni-plugins/common/plugin.h"
 #include "nlohmann/json.hpp"
 
 namespace berth::bridge {
@@ -26,10 +37,11 @@ class IpamDelegate {
   IpamDelegate(const IpamDelegate&) = delete;
   ~IpamDelegate();  // waits for the process when nobody did
 
-  // Starts the plugin; its stdin is written and closed before this returns.
+  // Starts `type` for `command` with the env of `args` (CNI_PATH) and its
+  // config on stdin; the stdin is written and closed before this returns.
   // The caller sets SIGPIPE to ignored (the child gets it back at default).
-  static absl::StatusOr<IpamDelegate> Start(const std::string& type, const std::string& command,
-                                            const std::string& cni_path, const std::string& stdin_data);
+  static absl::StatusOr<IpamDelegate> Start(const cniplugin::PluginArgs& args, const std::string& type,
+                                            const std::string& command);
 
   // Waits for it to exit: its stdout as JSON (null when it printed nothing)
   // on exit 0; else its CNI error object as a status with the same code,
@@ -37,14 +49,18 @@ class IpamDelegate {
   absl::StatusOr<nlohmann::json> Wait();
 
   // ADD/DEL/CHECK/GC/STATUS and wait, in one call.
-  static absl::StatusOr<nlohmann::json> Run(const std::string& type, const std::string& command,
-                                            const std::string& cni_path, const std::string& stdin_data);
+  static absl::StatusOr<nlohmann::json> Run(const cniplugin::PluginArgs& args, const std::string& type,
+                                            const std::string& command);
+
+  // Whether the plugin ran in this process (see above).
+  bool in_process() const { return inline_result_.has_value(); }
 
  private:
   IpamDelegate(std::string type, pid_t pid, int out_fd) : type_(std::move(type)), pid_(pid), out_fd_(out_fd) {}
   std::string type_;
   pid_t pid_ = -1;
   int out_fd_ = -1;
+  std::optional<absl::StatusOr<nlohmann::json>> inline_result_;
 };
 
 }  // namespace berth::bridge
