@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -198,6 +199,7 @@ absl::Status SqliteStore::Init() {
   SqliteDb& db = *writer_->db;
   // auto_vacuum must be chosen before the first table exists; an older file
   // without it is converted once by VACUUM.
+  RETURN_IF_ERROR(db.Exec(absl::StrCat("PRAGMA page_size = ", options_.page_size)));
   RETURN_IF_ERROR(db.Exec("PRAGMA auto_vacuum = INCREMENTAL"));
   ASSIGN_OR_RETURN(int64_t tables, db.QueryInt("SELECT count(*) FROM sqlite_master"));
   ASSIGN_OR_RETURN(int64_t auto_vacuum, db.QueryInt("PRAGMA auto_vacuum"));
@@ -262,6 +264,7 @@ absl::Status SqliteStore::Init() {
 
   writer_thread_ = std::thread([this] { WriterLoop(); });
   ckpt_thread_ = std::thread([this] { CheckpointLoop(); });
+  if (!options_.synchronous_full) flush_thread_ = std::thread([this] { FlusherLoop(); });
   if (options_.compaction_interval > absl::ZeroDuration()) {
     compactor_thread_ = std::thread([this] { CompactorLoop(); });
   }
@@ -289,6 +292,12 @@ SqliteStore::~SqliteStore() {
   }
   ckpt_cv_.notify_all();
   if (ckpt_thread_.joinable()) ckpt_thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(flush_mu_);
+    flush_stop_ = true;
+  }
+  flush_cv_.notify_all();
+  if (flush_thread_.joinable()) flush_thread_.join();
   hub_->CloseAll(absl::UnavailableError(absl::StrCat("sqlite store ", options_.path, " closed")));
   if (writer_ && writer_->db) sqlite3_wal_hook(writer_->db->raw(), nullptr, nullptr);
 }
@@ -723,6 +732,13 @@ void SqliteStore::ApplyBatch(std::vector<std::unique_ptr<WriteOp>>& batch) {
   }
   w.revision = rev;
   commits_.fetch_add(1);
+  if (!options_.synchronous_full) {
+    {
+      std::lock_guard<std::mutex> lock(flush_mu_);
+      flush_wanted_ = true;
+    }
+    flush_cv_.notify_one();
+  }
   if (compacted) {
     compact_revision_ = new_compact;
     std::lock_guard<std::mutex> lock(queue_mu_);
@@ -761,6 +777,35 @@ void SqliteStore::CheckpointLoop() {
   if (db) {
     // A clean close leaves a checkpointed, truncated WAL.
     sqlite3_wal_checkpoint_v2(db->raw(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  }
+}
+
+void SqliteStore::FlusherLoop() {
+  const std::string wal = options_.path + "-wal";
+  int fd = -1;
+  absl::Time last_sync = absl::InfinitePast();
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(flush_mu_);
+      flush_cv_.wait(lock, [&] { return flush_wanted_ || flush_stop_; });
+      if (flush_stop_) break;
+      // Commits within one interval share one sync.
+      absl::Time due = last_sync + options_.wal_sync_interval;
+      if (absl::Now() < due) {
+        flush_cv_.wait_until(lock, absl::ToChronoTime(due), [&] { return flush_stop_; });
+        if (flush_stop_) break;
+      }
+      flush_wanted_ = false;
+    }
+    if (fd < 0) fd = open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && fdatasync(fd) != 0) {
+      BERTH_LOG(Warning) << "sqlite store: fdatasync " << wal << ": " << strerror(errno);
+    }
+    last_sync = absl::Now();
+  }
+  if (fd >= 0) {
+    fdatasync(fd);
+    close(fd);
   }
 }
 
