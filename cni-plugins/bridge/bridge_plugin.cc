@@ -2,6 +2,9 @@
 
 #include <sys/socket.h>
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <thread>
 
@@ -18,6 +21,22 @@
 
 namespace berth::bridge {
 namespace {
+
+// BERTH_CNI_TRACE=1: phase timings (microseconds since the first mark) on
+// stderr, for profiling a plugin run as the runtime runs it.
+class Trace {
+ public:
+  static void Mark(const char* phase) {
+    static const bool on = [] {
+      const char* v = std::getenv("BERTH_CNI_TRACE");
+      return v != nullptr && *v != '\0' && std::string(v) != "0";
+    }();
+    if (!on) return;
+    static const auto start = std::chrono::steady_clock::now();
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+    std::fprintf(stderr, "berth-bridge trace: %-28s %6lld us\n", phase, static_cast<long long>(us.count()));
+  }
+};
 
 using cniplugin::CniError;
 using cniplugin::PluginArgs;
@@ -142,7 +161,9 @@ void Undo(const PluginArgs& args, const BridgeConfig& config, AddState& state, N
 absl::StatusOr<nlohmann::json> AddAttached(const PluginArgs& args, const BridgeConfig& config,
                                            const Netns& netns, Netlink& nl, AddState& state) {
   ASSIGN_OR_RETURN(LinkInfo br, EnsureBridge(nl, config));
+  Trace::Mark("bridge ready");
   ASSIGN_OR_RETURN(auto cnl, Netlink::OpenIn(netns));
+  Trace::Mark("pod netlink socket");
 
   std::string host_name = HostVethName(config.network_name, args.container_id, args.ifname);
   netlink::VethSpec spec{.name = host_name,
@@ -165,10 +186,12 @@ absl::StatusOr<nlohmann::json> AddAttached(const PluginArgs& args, const BridgeC
     created = nl.CreateVeth(spec);
   }
   RETURN_IF_ERROR(Context(created, "create the pod's veth pair"));
+  Trace::Mark("veth created");
   state.host_veth = host_name;
   ASSIGN_OR_RETURN(LinkInfo host, nl.GetLink(host_name));
   if (config.hairpin_mode) RETURN_IF_ERROR(nl.SetHairpin(host.index, true));
   ASSIGN_OR_RETURN(LinkInfo pod, cnl->GetLink(args.ifname));
+  Trace::Mark("links read");
 
   IpamResult ipam;
   if (state.ipam) {
@@ -182,6 +205,7 @@ absl::StatusOr<nlohmann::json> AddAttached(const PluginArgs& args, const BridgeC
                       absl::StrCat("ipam plugin ", config.ipam_type, " returned no IP addresses"));
     }
   }
+  Trace::Mark("ipam result");
   std::vector<IpPrefix> gateways = ApplyGateways(&ipam, config.is_gateway, config.is_default_gateway);
   bool forward[2] = {false, false};
   for (const auto& gw : gateways) {
@@ -192,8 +216,10 @@ absl::StatusOr<nlohmann::json> AddAttached(const PluginArgs& args, const BridgeC
   if (forward[0]) RETURN_IF_ERROR(Context(EnableForwarding(AF_INET), "enable IPv4 forwarding"));
   if (forward[1]) RETURN_IF_ERROR(Context(EnableForwarding(AF_INET6), "enable IPv6 forwarding"));
 
+  Trace::Mark("gateway and forwarding");
   RETURN_IF_ERROR(Context(ConfigureContainer(*cnl, pod.index, ipam),
                           absl::StrCat("configure ", args.ifname, " in ", args.netns)));
+  Trace::Mark("container configured");
   if (config.ip_masq) {
     std::vector<std::string> cidrs;
     for (const auto& ip : ipam.ips) cidrs.push_back(ip.address.ToString());
@@ -202,6 +228,7 @@ absl::StatusOr<nlohmann::json> AddAttached(const PluginArgs& args, const BridgeC
         cniplugin::AddMasquerade(config.network_name, args.container_id, args.ifname, cidrs),
         "ipMasq"));
   }
+  Trace::Mark("ipmasq");
   std::vector<ResultInterface> interfaces = {
       {br.name, br.mac, ""}, {host.name, host.mac, ""}, {pod.name, pod.mac, args.netns}};
   return ResultJson(args.cni_version, interfaces, ipam, 2);
@@ -210,15 +237,18 @@ absl::StatusOr<nlohmann::json> AddAttached(const PluginArgs& args, const BridgeC
 }  // namespace
 
 absl::StatusOr<nlohmann::json> Add(const PluginArgs& args) {
+  Trace::Mark("ADD");
   ASSIGN_OR_RETURN(BridgeConfig config, ParseBridgeConfig(args.config));
   ASSIGN_OR_RETURN(Netns netns, OpenPodNetns(args.netns));
   AddState state;
+  Trace::Mark("config parsed");
   // IPAM runs (its own process) while the bridge and veth are made.
   if (!config.ipam_type.empty()) {
     ASSIGN_OR_RETURN(IpamDelegate ipam,
                      IpamDelegate::Start(args, config.ipam_type, "ADD"));
     state.ipam.emplace(std::move(ipam));
   }
+  Trace::Mark("ipam started");
   auto nl = Netlink::Open();
   if (!nl.ok()) {
     Undo(args, config, state, nullptr);
@@ -226,10 +256,12 @@ absl::StatusOr<nlohmann::json> Add(const PluginArgs& args) {
   }
   auto result = AddAttached(args, config, netns, **nl, state);
   if (!result.ok()) Undo(args, config, state, nl->get());
+  Trace::Mark("ADD done");
   return result;
 }
 
 absl::StatusOr<nlohmann::json> Del(const PluginArgs& args) {
+  Trace::Mark("DEL");
   ASSIGN_OR_RETURN(BridgeConfig config, ParseBridgeConfig(args.config));
   // IPAM release and the masquerade rules go in parallel with the veth's
   // removal, which is mostly the kernel waiting for RCU grace periods.
@@ -263,9 +295,11 @@ absl::StatusOr<nlohmann::json> Del(const PluginArgs& args) {
       }
     }
   }
+  Trace::Mark("veth deleted");
   if (masq_thread.joinable()) masq_thread.join();
   absl::Status ipam_status;
   if (ipam) ipam_status = ipam->Wait().status();
+  Trace::Mark("DEL done");
   RETURN_IF_ERROR(ipam_status);
   RETURN_IF_ERROR(Context(masq, "ipMasq"));
   RETURN_IF_ERROR(Context(link, absl::StrCat("delete ", args.ifname, "'s veth")));

@@ -77,12 +77,14 @@ absl::StatusOr<std::string> FindIpamPlugin(const std::string& type, const std::s
 
 IpamDelegate::IpamDelegate(IpamDelegate&& o) noexcept
     : type_(std::move(o.type_)), pid_(o.pid_), out_fd_(o.out_fd_),
+      in_process_(o.in_process_), thread_(std::move(o.thread_)),
       inline_result_(std::move(o.inline_result_)) {
   o.pid_ = -1;
   o.out_fd_ = -1;
 }
 
 IpamDelegate::~IpamDelegate() {
+  if (thread_ && thread_->joinable()) thread_->join();
   if (out_fd_ >= 0) close(out_fd_);
   if (pid_ > 0) {
     int st = 0;
@@ -97,8 +99,12 @@ absl::StatusOr<IpamDelegate> IpamDelegate::Start(const cniplugin::PluginArgs& ar
   auto path = FindIpamPlugin(type, args.path);
   if (!path.ok()) return path.status();
   if (InProcess(type, command)) {
+    // On a thread of its own, so it overlaps the caller's netlink work.
     IpamDelegate delegate(type, -1, -1);
-    delegate.inline_result_ = HostLocal(args, command);
+    delegate.in_process_ = true;
+    delegate.inline_result_ = std::make_unique<absl::StatusOr<nlohmann::json>>(absl::UnknownError("not run"));
+    delegate.thread_ = std::make_unique<std::thread>(
+        [args, command, result = delegate.inline_result_.get()] { *result = HostLocal(args, command); });
     return delegate;
   }
   const std::string stdin_data = args.config.dump();
@@ -154,7 +160,9 @@ absl::StatusOr<IpamDelegate> IpamDelegate::Start(const cniplugin::PluginArgs& ar
 }
 
 absl::StatusOr<nlohmann::json> IpamDelegate::Wait() {
-  if (inline_result_) {
+  if (in_process_) {
+    if (!inline_result_) return absl::FailedPreconditionError("ipam plugin waited for twice");
+    if (thread_ && thread_->joinable()) thread_->join();
     absl::StatusOr<nlohmann::json> r = std::move(*inline_result_);
     inline_result_.reset();
     if (r.ok()) return r;

@@ -18,7 +18,9 @@
 #include <string>
 #include <vector>
 
+#include <memory>
 #include <optional>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "cni-plugins/common/plugin.h"
@@ -52,15 +54,18 @@ class IpamDelegate {
   static absl::StatusOr<nlohmann::json> Run(const cniplugin::PluginArgs& args, const std::string& type,
                                             const std::string& command);
 
-  // Whether the plugin ran in this process (see above).
-  bool in_process() const { return inline_result_.has_value(); }
+  // Whether the plugin runs in this process (see above).
+  bool in_process() const { return in_process_; }
 
  private:
   IpamDelegate(std::string type, pid_t pid, int out_fd) : type_(std::move(type)), pid_(pid), out_fd_(out_fd) {}
   std::string type_;
   pid_t pid_ = -1;
   int out_fd_ = -1;
-  std::optional<absl::StatusOr<nlohmann::json>> inline_result_;
+  // In-process: a thread computing the result (joined by Wait).
+  bool in_process_ = false;
+  std::unique_ptr<std::thread> thread_;
+  std::unique_ptr<absl::StatusOr<nlohmann::json>> inline_result_;
 };
 
 }  // namespace berth::bridge
