@@ -41,6 +41,26 @@ std::vector<std::string> DeleteElementsFor(const nlohmann::json& listing, const 
   return out;
 }
 
+const char* MapFor(const cninft::Cidr& c) { return c.v6 ? "masq6" : "masq4"; }
+
+// What the table still needs, from its listing: the table, maps and base
+// chain, and the base chain's two dispatch rules (refilled when it has any
+// other number, e.g. two first ADDs racing).
+std::string SetupCommands(const nlohmann::json& listing) {
+  std::vector<nlohmann::json> base = cninft::RulesOf(listing, kBaseChain);
+  if (cninft::HasChain(listing, kBaseChain) && base.size() == 2) return "";
+  std::string out = absl::StrCat(
+      "add table ", kTable, "\n",                                                   //
+      "add map ", kTable, " masq4 { type ipv4_addr : verdict; }\n",                 //
+      "add map ", kTable, " masq6 { type ipv6_addr : verdict; }\n",                 //
+      "add chain ", kTable, " ", kBaseChain,
+      " { type nat hook postrouting priority srcnat; policy accept; }\n");
+  if (!base.empty()) absl::StrAppend(&out, "flush chain ", kTable, " ", kBaseChain, "\n");
+  absl::StrAppend(&out, "add rule ", kTable, " ", kBaseChain, " ip saddr vmap @masq4\n",  //
+                  "add rule ", kTable, " ", kBaseChain, " ip6 saddr vmap @masq6\n");
+  return out;
+}
+
 // The listing of the table, or null when it does not exist.
 absl::StatusOr<nlohmann::json> ListTable() {
   auto listed = cninft::ListJson(absl::StrCat("table ", kTable));
@@ -73,17 +93,6 @@ absl::Status AddMasquerade(const std::string& network_name, const std::string& c
   const std::string chain = MasqueradeChainName(network_name, container_id, ifname);
   const std::string comment = Comment(network_name, container_id, ifname);
 
-  std::string setup = absl::StrCat(
-      "add table ", kTable, "\n",                                                   //
-      "add map ", kTable, " masq4 { type ipv4_addr : verdict; }\n",                 //
-      "add map ", kTable, " masq6 { type ipv6_addr : verdict; }\n",                 //
-      "add chain ", kTable, " ", kBaseChain,
-      " { type nat hook postrouting priority srcnat; policy accept; }\n",  //
-      "flush chain ", kTable, " ", kBaseChain, "\n",                       //
-      "add rule ", kTable, " ", kBaseChain, " ip saddr vmap @masq4\n",     //
-      "add rule ", kTable, " ", kBaseChain, " ip6 saddr vmap @masq6\n",    //
-      "add chain ", kTable, " ", chain, "\n",                              //
-      "flush chain ", kTable, " ", chain, "\n");
   std::string rules;
   std::set<std::string> subnets;
   for (const cninft::Cidr& c : cidrs) {
@@ -100,23 +109,43 @@ absl::Status AddMasquerade(const std::string& network_name, const std::string& c
   absl::StrAppend(&rules, "add rule ", kTable, " ", chain, " masquerade comment ", comment, "\n");
   std::string elements;
   for (const cninft::Cidr& c : cidrs) {
-    absl::StrAppend(&elements, "add element ", kTable, " ", c.v6 ? "masq6" : "masq4", " { ",
-                    c.address, " : jump ", chain, " }\n");
+    absl::StrAppend(&elements, "add element ", kTable, " ", MapFor(c), " { ", c.address,
+                    " : jump ", chain, " }\n");
   }
+  const std::string what = absl::StrCat("add masquerade for ", container_id, " ", ifname);
+
+  // The common case, one transaction that only adds (so it is cheap, see
+  // nft.h): the table is set up and this attachment is new. `create` fails
+  // when the chain exists (a repeated ADD), a key clash when an address is
+  // still mapped (a stale attachment), ENOENT when the table is not set up.
+  absl::Status fast = cninft::RunBatch(
+      absl::StrCat("create chain ", kTable, " ", chain, "\n", rules, elements), what);
+  if (fast.ok() || (!absl::IsNotFound(fast) && !absl::IsAlreadyExists(fast))) return fast;
 
   absl::Status last;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    // Elements left from an earlier ADD of this attachment (other IPs) go first.
     auto listing = ListTable();
     if (!listing.ok()) return listing.status();
-    std::string stale;
-    for (const std::string& cmd : DeleteElementsFor(*listing, chain)) {
-      absl::StrAppend(&stale, cmd, "\n");
+    std::string batch = SetupCommands(*listing);
+    if (cninft::HasChain(*listing, chain)) {
+      absl::StrAppend(&batch, "flush chain ", kTable, " ", chain, "\n");
+    } else {
+      absl::StrAppend(&batch, "add chain ", kTable, " ", chain, "\n");
     }
-    last = cninft::RunBatch(absl::StrCat(setup, stale, rules, elements),
-                            absl::StrCat("add masquerade for ", container_id, " ", ifname));
+    // Elements of an earlier ADD of this attachment, and of a stale one
+    // that still holds one of these addresses (the IPAM gave it to us).
+    std::set<std::string> ours;
+    for (const cninft::Cidr& c : cidrs) ours.insert(absl::StrCat(MapFor(c), " ", c.address));
+    for (const char* map : {"masq4", "masq6"}) {
+      for (const auto& [key, target] : cninft::MapEntries(*listing, map)) {
+        if (target == chain || ours.count(absl::StrCat(map, " ", key))) {
+          absl::StrAppend(&batch, "delete element ", kTable, " ", map, " { ", key, " }\n");
+        }
+      }
+    }
+    last = cninft::RunBatch(absl::StrCat(batch, rules, elements), what);
     // NotFound: the table changed between the listing and the batch; again.
-    if (!absl::IsNotFound(last)) return last;
+    if (!absl::IsNotFound(last) && !absl::IsAlreadyExists(last)) return last;
   }
   return last;
 }

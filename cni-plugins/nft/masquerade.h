@@ -10,7 +10,9 @@
 // So traffic from the container's IP to anything outside its subnet (and not
 // multicast) is masqueraded, as the reference bridge plugin's ipMasq does.
 // Both calls are idempotent and act on the calling thread's network
-// namespace (the host's, for a plugin). Each is one nft transaction.
+// namespace (the host's, for a plugin). ADD of a new attachment is one
+// transaction that only adds (~0.3 ms); DEL deletes, and the kernel makes
+// the end of that call wait for an RCU grace period (see nft.h).
 #pragma once
 
 #include <string>

@@ -78,6 +78,28 @@ TEST_F(MasqueradeTest, AddIsIdempotentAndReplaces) {
               UnorderedElementsAre("10.22.0.9"));
 }
 
+TEST_F(MasqueradeTest, AddTakesOverAnAddressAStaleAttachmentHolds) {
+  ASSERT_TRUE(AddMasquerade("net1", "old", "eth0", {"10.22.0.5/16"}).ok());
+  ASSERT_TRUE(AddMasquerade("net1", "new", "eth0", {"10.22.0.5/16"}).ok());
+  nlohmann::json l = Listing();
+  EXPECT_THAT(cninft::MapKeysJumpingTo(l, "masq4", MasqueradeChainName("net1", "new", "eth0")),
+              UnorderedElementsAre("10.22.0.5"));
+  EXPECT_TRUE(cninft::MapKeysJumpingTo(l, "masq4", MasqueradeChainName("net1", "old", "eth0")).empty());
+  // The stale attachment's DEL leaves the new one alone.
+  ASSERT_TRUE(DeleteMasquerade("net1", "old", "eth0").ok());
+  EXPECT_THAT(cninft::ElementKeys(Listing(), "masq4"), UnorderedElementsAre("10.22.0.5"));
+}
+
+TEST_F(MasqueradeTest, RepairsABaseChainWithExtraRules) {
+  ASSERT_TRUE(AddMasquerade("net1", "c1", "eth0", {"10.22.0.5/16"}).ok());
+  ASSERT_TRUE(cninft::RunBatch("add rule inet berth-cni masq-postrouting ip saddr vmap @masq4\n",
+                               "duplicate").ok());
+  ASSERT_EQ(cninft::RulesOf(Listing(), "masq-postrouting").size(), 3u);
+  // A repeated ADD takes the slow path, which repairs the base chain.
+  ASSERT_TRUE(AddMasquerade("net1", "c1", "eth0", {"10.22.0.5/16"}).ok());
+  EXPECT_EQ(cninft::RulesOf(Listing(), "masq-postrouting").size(), 2u);
+}
+
 TEST_F(MasqueradeTest, DeleteRemovesExactlyItsRules) {
   ASSERT_TRUE(AddMasquerade("net1", "c1", "eth0", {"10.22.0.5/16", "fd00:22::5/64"}).ok());
   ASSERT_TRUE(AddMasquerade("net1", "c2", "eth0", {"10.22.0.6/16"}).ok());

@@ -40,6 +40,7 @@ absl::Status RunLocked(nft_ctx* ctx, const std::string& commands, absl::string_v
   absl::string_view msg = absl::StripAsciiWhitespace(err);
   std::string text = absl::StrCat("nft ", what, ": ", msg.empty() ? "failed" : msg);
   if (absl::StrContains(msg, "No such file or directory")) return absl::NotFoundError(text);
+  if (absl::StrContains(msg, "File exists")) return absl::AlreadyExistsError(text);
   if (absl::StrContains(msg, "Operation not permitted")) return absl::PermissionDeniedError(text);
   return absl::InternalError(text);
 }

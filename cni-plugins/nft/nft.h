@@ -14,7 +14,14 @@ namespace berth::cninft {
 
 // Runs `commands` (nft syntax, one command per line or ';'-separated) as one
 // atomic transaction: either all of them apply or none. The error names
-// `what` and carries nft's own message; a missing object (ENOENT) is NotFound.
+// `what` and carries nft's own message; a missing object (ENOENT) is
+// NotFound, an existing one where `create` or a map key clashes (EEXIST)
+// AlreadyExists.
+//
+// Cost note: the kernel frees deleted objects after an RCU grace period, and
+// closing the netlink socket (at the end of each call) waits for that when a
+// deletion is pending: a transaction that deletes anything costs ~5-25 ms
+// here, one that only adds ~0.3 ms. Keep deletions off hot paths.
 absl::Status RunBatch(absl::string_view commands, absl::string_view what);
 
 // `nft -j list <object>` (e.g. "table inet berth-cni", "map inet berth-cni masq4"):

@@ -96,18 +96,21 @@ absl::StatusOr<nlohmann::json> Add(const PluginArgs& args) {
 
   const std::string chain = ChainName(config->network_name, args.container_id, args.ifname);
   const std::string comment = RuleComment(config->network_name, args.container_id, args.ifname);
-  const std::string setup = SetupCommands(config->MarkMask());
-  const std::string attach = AttachmentCommands(*config, chain, comment);
   absl::Status last;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     auto listing = ListTable();
     if (!listing.ok()) return AsCniError(listing.status());
     if (absl::Status s = CheckConflicts(*config, chain, *listing); !s.ok()) return s;
-    // A repeated ADD first drops the elements of the earlier one.
-    last = cninft::RunBatch(absl::StrCat(setup, DeleteElementCommands(*listing, chain), attach),
-                            absl::StrCat("portmap ADD for ", args.container_id));
+    // Only what is missing of the table; a repeated ADD first drops the
+    // elements of the earlier one and refills its chain.
+    bool exists = cninft::HasChain(*listing, chain);
+    last = cninft::RunBatch(
+        absl::StrCat(SetupCommands(*listing, config->MarkMask()),
+                     exists ? DeleteElementCommands(*listing, chain) : "",
+                     AttachmentCommands(*config, chain, comment, exists)),
+        absl::StrCat("portmap ADD for ", args.container_id));
     if (last.ok()) break;
-    if (absl::StrContains(last.message(), "File exists")) {
+    if (absl::IsAlreadyExists(last)) {
       // Another attachment took a port since the listing: name it.
       auto again = ListTable();
       if (again.ok()) {

@@ -57,7 +57,17 @@ std::optional<DispatchKey> KeyFor(const PortMapping& m, const PortmapConfig& c) 
   return DispatchKey{"dnatany", absl::StrCat(m.protocol, " . ", m.host_port)};
 }
 
-std::string SetupCommands(unsigned mark_mask) {
+std::string SetupCommands(const nlohmann::json& listing, unsigned mark_mask) {
+  const std::string mark_comment = cninft::CommentLiteral(absl::StrCat("mark ", Mask(mark_mask)));
+  auto rules_ok = [&](const char* chain, size_t want) {
+    return cninft::HasChain(listing, chain) && cninft::RulesOf(listing, chain).size() == want;
+  };
+  bool post_ok = rules_ok("postrouting", 1) &&
+                 absl::StrCat("\"", cninft::RulesOf(listing, "postrouting")[0].value("comment", ""),
+                              "\"") == mark_comment;
+  bool pre_ok = rules_ok("prerouting", 3);
+  bool out_ok = rules_ok("output", 4);
+  if (pre_ok && out_ok && post_ok) return "";
   std::string out = absl::StrCat(
       "add table ", kT, "\n",  //
       "add map ", kT, " dnat4 { type ipv4_addr . inet_proto . inet_service : verdict; }\n",
@@ -65,12 +75,18 @@ std::string SetupCommands(unsigned mark_mask) {
       "add map ", kT, " dnatany { type inet_proto . inet_service : verdict; }\n",
       "add chain ", kT, " prerouting { type nat hook prerouting priority dstnat; policy accept; }\n",
       "add chain ", kT, " output { type nat hook output priority -100; policy accept; }\n",
-      "add chain ", kT, " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n",
-      "flush chain ", kT, " prerouting\n", "flush chain ", kT, " output\n",  //
-      "flush chain ", kT, " postrouting\n");
-  // IPv6 loopback is never routed off the host, so ::1 is not DNATed.
-  absl::StrAppend(&out, "add rule ", kT, " output ip6 daddr ::1 return\n");
+      "add chain ", kT, " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n");
+  auto refill = [&](const char* chain) {
+    if (!cninft::RulesOf(listing, chain).empty()) absl::StrAppend(&out, "flush chain ", kT, " ", chain, "\n");
+  };
+  if (!out_ok) {
+    refill("output");
+    // IPv6 loopback is never routed off the host, so ::1 is not DNATed.
+    absl::StrAppend(&out, "add rule ", kT, " output ip6 daddr ::1 return\n");
+  }
   for (const char* chain : {"prerouting", "output"}) {
+    if (std::string(chain) == "prerouting" ? pre_ok : out_ok) continue;
+    if (std::string(chain) == "prerouting") refill(chain);
     absl::StrAppend(
         &out, "add rule ", kT, " ", chain,
         " fib daddr type local ip daddr . meta l4proto . th dport vmap @dnat4\n",  //
@@ -78,15 +94,17 @@ std::string SetupCommands(unsigned mark_mask) {
         " fib daddr type local ip6 daddr . meta l4proto . th dport vmap @dnat6\n",  //
         "add rule ", kT, " ", chain, " fib daddr type local meta l4proto . th dport vmap @dnatany\n");
   }
-  absl::StrAppend(&out, "add rule ", kT, " postrouting meta mark & ", Mask(mark_mask), " == ",
-                  Mask(mark_mask), " masquerade\n");
+  if (!post_ok) {
+    refill("postrouting");
+    absl::StrAppend(&out, "add rule ", kT, " postrouting meta mark & ", Mask(mark_mask), " == ",
+                    Mask(mark_mask), " masquerade comment ", mark_comment, "\n");
+  }
   return out;
 }
 
 std::string AttachmentCommands(const PortmapConfig& c, const std::string& chain,
-                               const std::string& comment) {
-  std::string out = absl::StrCat("add chain ", kT, " ", chain, "\n", "flush chain ", kT, " ",
-                                 chain, "\n");
+                               const std::string& comment, bool chain_exists) {
+  std::string out = absl::StrCat(chain_exists ? "flush" : "add", " chain ", kT, " ", chain, "\n");
   std::set<std::string> elements;
   for (const PortMapping& m : c.mappings) {
     auto key = KeyFor(m, c);

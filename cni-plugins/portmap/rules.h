@@ -50,12 +50,16 @@ struct DispatchKey {
 };
 std::optional<DispatchKey> KeyFor(const PortMapping& m, const PortmapConfig& config);
 
-// Table, maps and base chains (flushed and refilled: the same every time).
-std::string SetupCommands(unsigned mark_mask);
+// What the table still needs, given its listing (null: no table): the
+// table, maps and base chains, and the base chains' rules (refilled when
+// they differ in number, or in the mark for postrouting). Empty when all is
+// in place, so a normal ADD deletes nothing (deleting is slow, see nft.h).
+std::string SetupCommands(const nlohmann::json& listing, unsigned mark_mask);
 
-// The attachment's chain contents and its dispatch elements.
+// The attachment's chain (added, or flushed when `chain_exists`: a repeated
+// ADD), its rules and its dispatch elements.
 std::string AttachmentCommands(const PortmapConfig& config, const std::string& chain,
-                               const std::string& comment);
+                               const std::string& comment, bool chain_exists);
 
 // Deletes every dispatch element that jumps to `chain` (per `listing`, the
 // "nftables" array; null for no table), and the chain when it exists.

@@ -50,8 +50,10 @@ TEST(RulesTest, KeyFor) {
 
 TEST(RulesTest, AttachmentCommandsDualStack) {
   PortmapConfig c = TwoFamilies();
-  std::string text = AttachmentCommands(c, "pm-x", "\"cmt\"");
-  EXPECT_THAT(text, HasSubstr("add chain inet berth-portmap pm-x\nflush chain inet berth-portmap pm-x\n"));
+  std::string text = AttachmentCommands(c, "pm-x", "\"cmt\"", false);
+  EXPECT_TRUE(absl::StartsWith(text, "add chain inet berth-portmap pm-x\nadd rule")) << text;
+  EXPECT_TRUE(absl::StartsWith(AttachmentCommands(c, "pm-x", "\"cmt\"", true),
+                               "flush chain inet berth-portmap pm-x\nadd rule"));
   EXPECT_THAT(text, HasSubstr("add rule inet berth-portmap pm-x meta nfproto ipv4 meta l4proto tcp "
                               "th dport 8080 ip saddr { 10.22.0.0/16, 127.0.0.0/8 } meta mark set "
                               "meta mark | 0x00002000\n"));
@@ -72,12 +74,33 @@ TEST(RulesTest, AttachmentCommandsDualStack) {
 TEST(RulesTest, NoSnatMeansNoMark) {
   PortmapConfig c = TwoFamilies();
   c.snat = false;
-  EXPECT_THAT(AttachmentCommands(c, "pm-x", "\"c\""), Not(HasSubstr("meta mark")));
-  EXPECT_THAT(SetupCommands(0x20), HasSubstr("meta mark & 0x00000020 == 0x00000020 masquerade"));
+  EXPECT_THAT(AttachmentCommands(c, "pm-x", "\"c\"", false), Not(HasSubstr("meta mark")));
+  EXPECT_THAT(SetupCommands(nlohmann::json(), 0x20),
+              HasSubstr("meta mark & 0x00000020 == 0x00000020 masquerade comment \"mark 0x00000020\""));
+}
+
+TEST(RulesTest, SetupCommandsOnlyWhatIsMissing) {
+  nlohmann::json listing = nlohmann::json::array();
+  auto chain = [&](const char* name, int rules, const std::string& comment = "") {
+    listing.push_back({{"chain", {{"name", name}}}});
+    for (int i = 0; i < rules; ++i) {
+      listing.push_back({{"rule", {{"chain", name}, {"comment", comment}}}});
+    }
+  };
+  chain("prerouting", 3);
+  chain("output", 4);
+  chain("postrouting", 1, "mark 0x00002000");
+  EXPECT_EQ(SetupCommands(listing, 0x2000), "");
+  // Another mark: only postrouting is refilled.
+  std::string text = SetupCommands(listing, 0x20);
+  EXPECT_THAT(text, HasSubstr("flush chain inet berth-portmap postrouting\n"));
+  EXPECT_THAT(text, Not(HasSubstr("flush chain inet berth-portmap prerouting")));
+  EXPECT_THAT(text, Not(HasSubstr("prerouting fib")));
 }
 
 TEST(RulesTest, SetupCommandsHookAllChains) {
-  std::string text = SetupCommands(0x2000);
+  std::string text = SetupCommands(nlohmann::json(), 0x2000);
+  EXPECT_THAT(text, Not(HasSubstr("flush")));
   for (const char* want :
        {"type nat hook prerouting priority dstnat", "type nat hook output priority -100",
         "type nat hook postrouting priority srcnat", "output ip6 daddr ::1 return",
