@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,21 +45,24 @@ constexpr int kHostPort = 18080;
 // Runs a shell command in the calling thread's network namespace.
 bool Sh(const std::string& command) { return std::system(command.c_str()) == 0; }
 
-// A TCP and a UDP server on a socket made inside a pod's namespace (a socket
-// stays in the namespace it was made in); each answers "<proto> <peer ip>".
+// A TCP and a UDP server (dual-stack) on sockets made inside a pod's
+// namespace (a socket stays in the namespace it was made in); each answers
+// "<proto> <peer ip>".
 class EchoServer {
  public:
   EchoServer(const std::string& netns, int port) {
     InNetns(netns, [&] {
-      tcp_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      udp_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      tcp_ = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      udp_ = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     });
     stop_ = eventfd(0, EFD_CLOEXEC);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    int one = 1;
+    sockaddr_in6 addr{};
+    addr.sin6_family = AF_INET6;
+    addr.sin6_port = htons(port);
+    int one = 1, zero = 0;
     setsockopt(tcp_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    setsockopt(tcp_, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    setsockopt(udp_, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     ok_ = tcp_ >= 0 && udp_ >= 0 && stop_ >= 0 &&
           bind(tcp_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
           listen(tcp_, 16) == 0 && bind(udp_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
@@ -83,7 +87,7 @@ class EchoServer {
       if (poll(fds, 3, -1) < 0) return;
       if (fds[0].revents) return;
       if (fds[1].revents) {
-        sockaddr_in peer{};
+        sockaddr_in6 peer{};
         socklen_t len = sizeof peer;
         int conn = accept4(tcp_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
         if (conn >= 0) {
@@ -94,7 +98,7 @@ class EchoServer {
       }
       if (fds[2].revents) {
         char buf[64];
-        sockaddr_in peer{};
+        sockaddr_in6 peer{};
         socklen_t len = sizeof peer;
         if (recvfrom(udp_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&peer), &len) >= 0) {
           std::string reply = absl::StrCat("udp ", Ip(peer));
@@ -103,9 +107,14 @@ class EchoServer {
       }
     }
   }
-  static std::string Ip(const sockaddr_in& a) {
-    char buf[INET_ADDRSTRLEN] = {};
-    inet_ntop(AF_INET, &a.sin_addr, buf, sizeof buf);
+  // IPv4 peers (v4-mapped) as dotted quads.
+  static std::string Ip(const sockaddr_in6& a) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (IN6_IS_ADDR_V4MAPPED(&a.sin6_addr)) {
+      inet_ntop(AF_INET, &a.sin6_addr.s6_addr[12], buf, sizeof buf);
+    } else {
+      inet_ntop(AF_INET6, &a.sin6_addr, buf, sizeof buf);
+    }
     return buf;
   }
 
@@ -119,18 +128,30 @@ class EchoServer {
 // (the first datagram may wait on ARP), TCP connects within 5 s.
 absl::StatusOr<std::string> Exchange(const std::string& proto, const std::string& ip, int port) {
   bool udp = proto == "udp";
-  int fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+  bool v6 = ip.find(':') != std::string::npos;
+  int fd = socket(v6 ? AF_INET6 : AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::InternalError("socket");
   timeval tv{.tv_sec = udp ? 0 : 5, .tv_usec = udp ? 300'000 : 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  inet_pton(AF_INET, ip.c_str(), &addr.sin_addr);
+  sockaddr_storage storage{};
+  socklen_t addr_len = 0;
+  if (v6) {
+    auto* a6 = reinterpret_cast<sockaddr_in6*>(&storage);
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons(port);
+    inet_pton(AF_INET6, ip.c_str(), &a6->sin6_addr);
+    addr_len = sizeof *a6;
+  } else {
+    auto* a4 = reinterpret_cast<sockaddr_in*>(&storage);
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons(port);
+    inet_pton(AF_INET, ip.c_str(), &a4->sin_addr);
+    addr_len = sizeof *a4;
+  }
   absl::StatusOr<std::string> out = absl::DeadlineExceededError(
       absl::StrCat(proto, " ", ip, ":", port, ": no answer"));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
+  if (connect(fd, reinterpret_cast<sockaddr*>(&storage), addr_len) < 0) {
     out = absl::UnavailableError(absl::StrCat(proto, " connect ", ip, ":", port, ": ",
                                               strerror(errno)));
   } else {
@@ -177,11 +198,18 @@ class PortmapIntegrationTest : public ::testing::TestWithParam<std::string> {
     subnet_ = absl::StrCat("10.247.", n, ".");
     gateway_ = subnet_ + "1";
     node_ip_ = absl::StrCat("192.168.", n, ".1");
+    subnet6_ = absl::StrCat("fd00:247:", n, "::");
+    node_ip6_ = absl::StrCat("fd00:ff:", n, "::1");
+    // No duplicate address detection in this namespace: addresses are usable at once.
+    for (const char* knob : {"/proc/sys/net/ipv6/conf/all/accept_dad",
+                             "/proc/sys/net/ipv6/conf/default/accept_dad"}) {
+      ASSERT_TRUE(WriteKnob(knob, "0").ok()) << knob;
+    }
     // The node: lo, and an "external" interface with the node's address.
     ASSERT_TRUE(Sh(absl::StrCat(
         "ip link set lo up && ip link add pmext0 type veth peer name pmext1 && "
         "ip link set pmext0 up && ip link set pmext1 up && ip addr add ",
-        node_ip_, "/24 dev pmext0")));
+        node_ip_, "/24 dev pmext0 && ip -6 addr add ", node_ip6_, "/64 dev pmext0 nodad")));
     WriteConfig(GetParam());
   }
 
@@ -201,14 +229,17 @@ class PortmapIntegrationTest : public ::testing::TestWithParam<std::string> {
     }
   }
 
-  void WriteConfig(const std::string& portmap_type) {
+  void WriteConfig(const std::string& portmap_type, bool dual_stack = false) {
+    std::string v6_range = dual_stack ? absl::StrCat(R"(, [{"subnet": ")", subnet6_, R"(/64"}])") : "";
+    std::string v6_route = dual_stack ? R"(, {"dst": "::/0"})" : "";
     std::string conf = absl::StrCat(
         R"({"cniVersion": "1.0.0", "name": "berth-pm", "plugins": [
           {"type": "bridge", "bridge": "pmbr0", "isGateway": true, "ipMasq": false,
            "hairpinMode": true,
            "ipam": {"type": "host-local", "dataDir": ")", dir_, R"(/ipam",
-                    "ranges": [[{"subnet": ")", subnet_, R"(0/24", "gateway": ")", gateway_, R"("}]],
-                    "routes": [{"dst": "0.0.0.0/0"}]}},
+                    "ranges": [[{"subnet": ")", subnet_, R"(0/24", "gateway": ")", gateway_, R"("}])",
+        v6_range, R"(],
+                    "routes": [{"dst": "0.0.0.0/0"})", v6_route, R"(]}},
           {"type": ")", portmap_type, R"(", "capabilities": {"portMappings": true}}]})");
     ASSERT_TRUE(AtomicWriteFile(dir_ + "/conf/10-pm.conflist", conf).ok());
   }
@@ -227,6 +258,9 @@ class PortmapIntegrationTest : public ::testing::TestWithParam<std::string> {
     absl::Status pinned = testing::PinNewNetns(path);
     EXPECT_TRUE(pinned.ok()) << pinned;
     if (pinned.ok()) pinned_.push_back(path);
+    InNetns(path, [] {
+      EXPECT_TRUE(WriteKnob("/proc/sys/net/ipv6/conf/default/accept_dad", "0").ok());
+    });
     return path;
   }
 
@@ -261,7 +295,7 @@ class PortmapIntegrationTest : public ::testing::TestWithParam<std::string> {
   }
 
   static inline int test_index_ = 0;
-  std::string dir_, subnet_, gateway_, node_ip_;
+  std::string dir_, subnet_, gateway_, node_ip_, subnet6_, node_ip6_;
   int orig_netns_ = -1;
   std::vector<std::string> pinned_;
   std::unique_ptr<EchoServer> server_;
@@ -347,6 +381,53 @@ TEST_P(PortmapIntegrationTest, TwoPodsTwoPortsAndDelOfOneKeepsTheOther) {
   if (IsBerth()) {
     EXPECT_EQ(BerthAttachmentObjects(), 0);
   }
+}
+
+// Retries `fn` until it gives the expected answer or 10 s pass (IPv6
+// neighbour discovery may need a moment); returns the last answer.
+absl::StatusOr<std::string> ExchangeUntil(const std::function<absl::StatusOr<std::string>()>& fn,
+                                          const std::string& want) {
+  const int64_t deadline = MonotonicNanos() + 10'000'000'000LL;
+  absl::StatusOr<std::string> r = fn();
+  while (!(r.ok() && *r == want) && MonotonicNanos() < deadline) r = fn();
+  return r;
+}
+
+TEST_P(PortmapIntegrationTest, DualStackHostPortAnswersOverIpv6) {
+  WriteConfig(GetParam(), /*dual_stack=*/true);
+  CniClient client(Options());
+  std::string ns = NewPodNetns("a");
+  AttachmentRequest req = Request("sandbox-a", ns, kHostPort);
+  auto result = client.Add(req);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->PodIPs().size(), 2u);
+  EXPECT_TRUE(absl::StartsWith(result->PodIPs()[1], subnet6_)) << result->PodIPs()[1];
+  server_ = std::make_unique<EchoServer>(ns, kContainerPort);
+  ASSERT_TRUE(server_->ok());
+  std::string gateway6 = subnet6_ + "1";
+  for (const std::string proto : {"tcp", "udp"}) {
+    SCOPED_TRACE(proto);
+    // From the node to its IPv6 address, and (IPv4) as before.
+    auto r = ExchangeUntil([&] { return Exchange(proto, node_ip6_, kHostPort); },
+                           absl::StrCat(proto, " ", node_ip6_));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(*r, absl::StrCat(proto, " ", node_ip6_));
+    r = Exchange(proto, node_ip_, kHostPort);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(*r, absl::StrCat(proto, " ", node_ip_));
+    // IPv6 hairpin, masqueraded to the bridge's IPv6 address.
+    InNetns(ns, [&] {
+      auto h = ExchangeUntil([&] { return Exchange(proto, node_ip6_, kHostPort); },
+                             absl::StrCat(proto, " ", gateway6));
+      ASSERT_TRUE(h.ok()) << h.status();
+      EXPECT_EQ(*h, absl::StrCat(proto, " ", gateway6));
+    });
+  }
+  ASSERT_TRUE(client.Del(req).ok());
+  if (IsBerth()) {
+    EXPECT_EQ(BerthAttachmentObjects(), 0);
+  }
+  EXPECT_FALSE(Exchange("tcp", node_ip6_, kHostPort).ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(BerthAndReference, PortmapIntegrationTest,
