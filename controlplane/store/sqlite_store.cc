@@ -106,6 +106,12 @@ struct SqliteStore::WriteOp {
   std::promise<WriteResult> done;
 };
 
+struct SqliteStore::CommittedBatch {
+  std::vector<std::unique_ptr<WriteOp>> ops;
+  std::vector<WriteResult> results;
+  std::vector<EventPtr> events;
+};
+
 class SqliteStore::ReaderLease {
  public:
   ReaderLease(SqliteStore* store, std::unique_ptr<Reader> reader)
@@ -212,8 +218,8 @@ absl::Status SqliteStore::Init() {
           absl::StrCat("sqlite store ", options_.path, ": cannot switch to WAL journal mode"));
     }
   }
-  RETURN_IF_ERROR(db.Exec(options_.synchronous_full ? "PRAGMA synchronous = FULL"
-                                                    : "PRAGMA synchronous = NORMAL"));
+  RETURN_IF_ERROR(db.Exec(options_.sync == SqliteSync::kFull ? "PRAGMA synchronous = FULL"
+                                                             : "PRAGMA synchronous = NORMAL"));
   RETURN_IF_ERROR(db.Exec("PRAGMA journal_size_limit = 67108864"));
   RETURN_IF_ERROR(db.Exec(kSchema));
 
@@ -264,7 +270,12 @@ absl::Status SqliteStore::Init() {
 
   writer_thread_ = std::thread([this] { WriterLoop(); });
   ckpt_thread_ = std::thread([this] { CheckpointLoop(); });
-  if (!options_.synchronous_full) flush_thread_ = std::thread([this] { FlusherLoop(); });
+  if (options_.sync == SqliteSync::kNormal) {
+    flush_thread_ = std::thread([this] { FlusherLoop(); });
+  }
+  if (options_.sync == SqliteSync::kPipelined) {
+    sync_thread_ = std::thread([this] { SyncerLoop(); });
+  }
   if (options_.compaction_interval > absl::ZeroDuration()) {
     compactor_thread_ = std::thread([this] { CompactorLoop(); });
   }
@@ -286,6 +297,12 @@ SqliteStore::~SqliteStore() {
   }
   queue_cv_.notify_all();
   if (writer_thread_.joinable()) writer_thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    sync_stop_ = true;
+  }
+  sync_cv_.notify_all();
+  if (sync_thread_.joinable()) sync_thread_.join();
   {
     std::lock_guard<std::mutex> lock(ckpt_mu_);
     ckpt_stop_ = true;
@@ -732,7 +749,7 @@ void SqliteStore::ApplyBatch(std::vector<std::unique_ptr<WriteOp>>& batch) {
   }
   w.revision = rev;
   commits_.fetch_add(1);
-  if (!options_.synchronous_full) {
+  if (options_.sync == SqliteSync::kNormal) {
     {
       std::lock_guard<std::mutex> lock(flush_mu_);
       flush_wanted_ = true;
@@ -744,10 +761,61 @@ void SqliteStore::ApplyBatch(std::vector<std::unique_ptr<WriteOp>>& batch) {
     std::lock_guard<std::mutex> lock(queue_mu_);
     vacuum_pending_ = true;
   }
+  if (options_.sync == SqliteSync::kPipelined) {
+    auto committed = std::make_unique<CommittedBatch>();
+    committed->ops = std::move(batch);
+    committed->results = std::move(results);
+    committed->events = std::move(events);
+    {
+      std::lock_guard<std::mutex> lock(sync_mu_);
+      sync_queue_.push_back(std::move(committed));
+    }
+    sync_cv_.notify_one();
+    return;
+  }
   // Watchers see a change before its writer is told, so a client that waits
   // for its own write on a watch never misses it.
   hub_->Publish(events);
   for (size_t i = 0; i < batch.size(); ++i) batch[i]->done.set_value(std::move(results[i]));
+}
+
+void SqliteStore::SyncerLoop() {
+  const std::string wal = options_.path + "-wal";
+  int fd = -1;
+  while (true) {
+    std::deque<std::unique_ptr<CommittedBatch>> ready;
+    {
+      std::unique_lock<std::mutex> lock(sync_mu_);
+      sync_cv_.wait(lock, [&] { return !sync_queue_.empty() || sync_stop_; });
+      if (sync_queue_.empty()) break;  // stopping, drained
+      ready.swap(sync_queue_);
+    }
+    // One fdatasync covers every batch committed so far: they are all in
+    // the WAL (the same inode, also across WAL restarts).
+    absl::Status synced = absl::OkStatus();
+    if (fd < 0) fd = open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      synced = ErrnoError(absl::StrCat("open ", wal, " to sync it"));
+    } else if (fdatasync(fd) != 0) {
+      synced = ErrnoError(absl::StrCat("fdatasync ", wal));
+    }
+    if (!synced.ok()) {
+      // Committed and visible, but maybe not on disk: the writers hear so.
+      BERTH_LOG(Error) << "sqlite store: " << synced.ToString();
+    }
+    for (auto& b : ready) {
+      hub_->Publish(b->events);
+      for (size_t i = 0; i < b->ops.size(); ++i) {
+        if (!synced.ok() && b->results[i].status.ok()) {
+          b->results[i].status = absl::DataLossError(absl::StrCat(
+              "write committed at revision ", b->results[i].revision,
+              " but not known to be durable: ", synced.message()));
+        }
+        b->ops[i]->done.set_value(std::move(b->results[i]));
+      }
+    }
+  }
+  if (fd >= 0) close(fd);
 }
 
 void SqliteStore::CheckpointLoop() {

@@ -234,12 +234,20 @@ TEST_F(SqliteStoreTest, PeriodicBookmarksWhenIdle) {
 // A child process writes from 8 threads and reports each acknowledged
 // create on a pipe; it is SIGKILLed mid-stream. Every acknowledged write must
 // survive, revisions must have no gaps, and the file must be intact.
-TEST_F(SqliteStoreTest, SurvivesSigkillMidWritesSynchronousFull) { KillMidWritesAndCheck(); }
+TEST_F(SqliteStoreTest, SurvivesSigkillMidWritesPipelined) {
+  opts_.sync = SqliteSync::kPipelined;
+  KillMidWritesAndCheck();
+}
+
+TEST_F(SqliteStoreTest, SurvivesSigkillMidWritesFull) {
+  opts_.sync = SqliteSync::kFull;
+  KillMidWritesAndCheck();
+}
 
 // synchronous=NORMAL only gives up durability on power loss: a killed
 // process loses nothing it acknowledged.
-TEST_F(SqliteStoreTest, SurvivesSigkillMidWritesSynchronousNormal) {
-  opts_.synchronous_full = false;
+TEST_F(SqliteStoreTest, SurvivesSigkillMidWritesNormal) {
+  opts_.sync = SqliteSync::kNormal;
   KillMidWritesAndCheck();
 }
 

@@ -52,7 +52,8 @@ struct Flags {
   int watchers = 500;
   int fanout_events = 200;
   int fanout_rate = 100;
-  bool sqlite_full_sync = true;
+  SqliteSync sqlite_sync = SqliteSync::kPipelined;
+  std::string sqlite_sync_name = "pipelined";
   int sqlite_page_size = 8192;
   std::string etcd_endpoint;
 };
@@ -61,7 +62,7 @@ void Usage() {
   std::cerr << "usage: berth-store-bench [--backend sqlite|etcd|both] [--objects 10000] "
                "[--value-size 2048] [--writers 8] [--rate 200] [--rate-seconds 10] "
                "[--watchers 500] [--fanout-events 200] [--fanout-rate 100] "
-               "[--sqlite-sync full|normal] [--sqlite-page-size 8192] [--etcd-endpoint HOST:PORT]\n";
+               "[--sqlite-sync pipelined|full|normal] [--sqlite-page-size 8192] [--etcd-endpoint HOST:PORT]\n";
 }
 
 bool ParseFlags(int argc, char** argv, Flags* f) {
@@ -101,8 +102,18 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
     } else if (a == "--fanout-rate") {
       if (!as_int(&f->fanout_rate)) return false;
     } else if (a == "--sqlite-sync") {
-      if (!next(&v) || (v != "full" && v != "normal")) return false;
-      f->sqlite_full_sync = v == "full";
+      if (!next(&v)) return false;
+      if (v == "full") {
+        f->sqlite_sync = SqliteSync::kFull;
+      } else if (v == "pipelined") {
+        f->sqlite_sync = SqliteSync::kPipelined;
+      } else if (v == "normal") {
+        f->sqlite_sync = SqliteSync::kNormal;
+      } else {
+        std::cerr << "--sqlite-sync " << v << ": want full, pipelined or normal\n";
+        return false;
+      }
+      f->sqlite_sync_name = v;
     } else if (a == "--sqlite-page-size") {
       if (!as_int(&f->sqlite_page_size)) return false;
     } else if (a == "--etcd-endpoint") {
@@ -183,7 +194,7 @@ absl::StatusOr<BackendUnderTest> Start(const std::string& name, const Flags& f) 
   if (name == "sqlite") {
     SqliteStoreOptions o;
     o.path = b.root + "/cp.db";
-    o.synchronous_full = f.sqlite_full_sync;
+    o.sync = f.sqlite_sync;
     o.page_size = f.sqlite_page_size;
     o.watch_queue_limit = 1000000;
     auto s = SqliteStore::Open(o);
@@ -385,7 +396,7 @@ int Main(int argc, char** argv) {
     }
     nlohmann::json out = {{"backend", name}};
     if (name == "sqlite") {
-      out["synchronous"] = f.sqlite_full_sync ? "FULL" : "NORMAL";
+      out["sync"] = f.sqlite_sync_name;
       out["page_size"] = f.sqlite_page_size;
     }
     out["load"] = Load(*b, f);
