@@ -4,11 +4,20 @@
 # static archives (Debian ships both) and libstdc++/libgcc linked statically.
 # A plugin is a process per call, and loading ~40 shared libraries was most of
 # its start-up time. Libraries without a static archive (libnftables, libc)
-# stay shared.
+# stay shared, except libnftables: when nftables_lazy.cc's object is on the
+# line it provides the nft_* calls (dlopen on first use), and the library is
+# dropped so that it is not loaded by every run.
 set -euo pipefail
+lazy_nft=0
+for arg in "$@"; do
+  if [[ "$arg" == *nftables_lazy.cc.o ]]; then lazy_nft=1; fi
+done
 out=()
 grouped=0
 for arg in "$@"; do
+  if [[ $lazy_nft == 1 && "$arg" =~ /libnftables\.so(\.[0-9.]+)?$ ]]; then
+    continue
+  fi
   if [[ "$arg" =~ ^(/.*/lib(absl_[A-Za-z0-9_]+|nl-3|nl-route-3))\.so(\.[0-9.]+)?$ ]] &&
      [[ -f "${BASH_REMATCH[1]}.a" ]]; then
     if [[ $grouped == 0 ]]; then
