@@ -86,7 +86,8 @@ struct WatchOptions {
   absl::Duration progress_interval = absl::ZeroDuration();
 };
 
-// One watch: a stream of events in revision order. Thread-safe.
+// One watch: a stream of events in revision order. Next is called from one
+// thread at a time; RequestProgress and Stop from any thread.
 class Watcher {
  public:
   virtual ~Watcher() = default;

@@ -33,6 +33,7 @@ void WatchHub::GoLive(int64_t id, int64_t caught_up_to) {
   sub.buffered.clear();
   sub.buffered.shrink_to_fit();
   sub.live = true;
+  sub.skip_through = caught_up_to;
   if (sub.bookmark_wanted) {
     sub.bookmark_wanted = false;
     sub.queue->Push(MakeBookmark(published_revision_));
@@ -52,7 +53,7 @@ void WatchHub::Publish(const std::vector<EventPtr>& events) {
     for (const EventPtr& ev : events) {
       if (!absl::StartsWith(ev->kv.key, sub.prefix)) continue;
       if (sub.live) {
-        sub.queue->Push(ev);
+        if (ev->revision > sub.skip_through) sub.queue->Push(ev);
       } else {
         sub.buffered.push_back(ev);
       }

@@ -2,7 +2,9 @@
 // The writer publishes each batch after its commit, in revision order; each
 // watcher receives the events under its prefix. A new watcher is registered
 // before its catch-up read from the log and buffers live events until the
-// catch-up is done, so it sees every revision exactly once.
+// catch-up is done; events the catch-up already covered are skipped, so it
+// sees every revision exactly once (a commit can be visible to the catch-up
+// read before the writer publishes it).
 #pragma once
 
 #include <cstdint>
@@ -48,6 +50,9 @@ class WatchHub {
     std::string prefix;
     std::shared_ptr<WatchQueue> queue;
     bool live = false;
+    // The catch-up read covered revisions up to here; a later publish of one
+    // of them (committed before, published after) is not delivered twice.
+    int64_t skip_through = 0;
     bool bookmark_wanted = false;
     std::vector<EventPtr> buffered;
   };

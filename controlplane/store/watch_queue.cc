@@ -14,7 +14,7 @@ bool WatchQueue::Push(EventPtr event) {
       is_closed_ = true;
       closed_ = absl::ResourceExhaustedError(absl::StrCat(
           "watch fell ", pending_.size(), " events behind (limit ", max_pending_,
-          "); resume from revision ", last_revision_ - static_cast<int64_t>(pending_.size()) + 1));
+          "); resume from revision ", pending_.front()->revision));
       pending_.clear();
     } else {
       last_revision_ = event->revision;

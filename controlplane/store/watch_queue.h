@@ -20,7 +20,7 @@ namespace berth::store {
 
 class WatchQueue {
  public:
-  explicit WatchQueue(size_t max_pending) : max_pending_(max_pending) {}
+  explicit WatchQueue(size_t max_pending) : max_pending_(max_pending > 0 ? max_pending : 1) {}
 
   // Appends an event. Returns false (and drops it) once the queue is closed;
   // closes it with ResourceExhausted when the reader is too far behind.
