@@ -128,7 +128,8 @@ absl::StatusOr<BridgeConfig> ParseBridgeConfig(const nlohmann::json& config) {
         ok = i % 3 == 2 ? text[i] == ':' : std::isxdigit(static_cast<unsigned char>(text[i])) != 0;
       }
       if (!ok) return ConfigError(absl::StrCat("runtimeConfig.mac ", mac->dump(), " is not a MAC address"));
-      out.runtime_mac = text;
+      for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.runtime_mac = text;  // lower case, as the kernel reports it
     }
   }
   return out;

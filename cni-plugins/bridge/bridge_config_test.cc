@@ -36,7 +36,7 @@ TEST(BridgeConfigTest, AllKeys) {
   j["hairpinMode"] = true;
   j["forceAddress"] = true;
   j["prevResult"] = {{"ips", nlohmann::json::array()}};
-  j["runtimeConfig"] = {{"mac", "0a:58:0a:16:00:05"}};
+  j["runtimeConfig"] = {{"mac", "0A:58:0a:16:00:05"}};
   auto c = ParseBridgeConfig(j);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->bridge, "br0");

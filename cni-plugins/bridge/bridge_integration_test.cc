@@ -241,8 +241,16 @@ TEST_F(BridgeIntegrationTest, TwoPodsDualStackConnectivityStateAndCleanDel) {
   std::string a = NewPodNetns("a"), b = NewPodNetns("b");
   auto ra = Berth("ADD", "pod-a", a, Config());
   ASSERT_EQ(ra.exit_code, 0) << ra.raw;
-  auto rb = Berth("ADD", "pod-b", b, Config());
+  auto config_b = Config();
+  config_b["runtimeConfig"] = {{"mac", "0A:58:0A:F7:00:63"}};
+  auto rb = Berth("ADD", "pod-b", b, config_b);
   ASSERT_EQ(rb.exit_code, 0) << rb.raw;
+  EXPECT_EQ(rb.out["interfaces"][2]["mac"], "0a:58:0a:f7:00:63");
+  {
+    auto ns_b = Netns::Open(b);
+    ASSERT_TRUE(ns_b.ok());
+    EXPECT_EQ((*Netlink::OpenIn(*ns_b))->GetLink("eth0")->mac, "0a:58:0a:f7:00:63");
+  }
 
   // The result: bridge, host veth, container iface in its sandbox; ips on it.
   const auto& r = ra.out;

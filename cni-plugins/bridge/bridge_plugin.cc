@@ -166,13 +166,17 @@ absl::StatusOr<nlohmann::json> AddAttached(const PluginArgs& args, const BridgeC
   Trace::Mark("pod netlink socket");
 
   std::string host_name = HostVethName(config.network_name, args.container_id, args.ifname);
+  // Both MACs chosen here (random, as the kernel would), so the result needs
+  // no RTM_GETLINK of either end: an index lookup each is enough.
   netlink::VethSpec spec{.name = host_name,
                          .peer_name = args.ifname,
                          .peer_netns = &netns,
                          .mtu = config.mtu,
                          .master = br.index,
                          .up = true,
-                         .peer_mac = config.runtime_mac};
+                         .mac = netlink::RandomMac(),
+                         .peer_mac = config.runtime_mac.empty() ? netlink::RandomMac()
+                                                                : config.runtime_mac};
   absl::Status created = nl.CreateVeth(spec);
   if (created.code() == absl::StatusCode::kAlreadyExists) {
     if (cnl->GetLink(args.ifname).ok()) {
@@ -188,9 +192,11 @@ absl::StatusOr<nlohmann::json> AddAttached(const PluginArgs& args, const BridgeC
   RETURN_IF_ERROR(Context(created, "create the pod's veth pair"));
   Trace::Mark("veth created");
   state.host_veth = host_name;
-  ASSIGN_OR_RETURN(LinkInfo host, nl.GetLink(host_name));
-  if (config.hairpin_mode) RETURN_IF_ERROR(nl.SetHairpin(host.index, true));
-  ASSIGN_OR_RETURN(LinkInfo pod, cnl->GetLink(args.ifname));
+  if (config.hairpin_mode) {
+    ASSIGN_OR_RETURN(int host_index, nl.LinkIndex(host_name));
+    RETURN_IF_ERROR(nl.SetHairpin(host_index, true));
+  }
+  ASSIGN_OR_RETURN(int pod_index, cnl->LinkIndex(args.ifname));
   Trace::Mark("links read");
 
   IpamResult ipam;
@@ -217,7 +223,7 @@ absl::StatusOr<nlohmann::json> AddAttached(const PluginArgs& args, const BridgeC
   if (forward[1]) RETURN_IF_ERROR(Context(EnableForwarding(AF_INET6), "enable IPv6 forwarding"));
 
   Trace::Mark("gateway and forwarding");
-  RETURN_IF_ERROR(Context(ConfigureContainer(*cnl, pod.index, ipam),
+  RETURN_IF_ERROR(Context(ConfigureContainer(*cnl, pod_index, ipam),
                           absl::StrCat("configure ", args.ifname, " in ", args.netns)));
   Trace::Mark("container configured");
   if (config.ip_masq) {
@@ -230,7 +236,7 @@ absl::StatusOr<nlohmann::json> AddAttached(const PluginArgs& args, const BridgeC
   }
   Trace::Mark("ipmasq");
   std::vector<ResultInterface> interfaces = {
-      {br.name, br.mac, ""}, {host.name, host.mac, ""}, {pod.name, pod.mac, args.netns}};
+      {br.name, br.mac, ""}, {host_name, spec.mac, ""}, {args.ifname, spec.peer_mac, args.netns}};
   return ResultJson(args.cni_version, interfaces, ipam, 2);
 }
 

@@ -11,6 +11,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/socket.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <sys/random.h>
@@ -18,6 +19,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cerrno>
 #include <cstring>
 #include <functional>
 
@@ -150,6 +152,21 @@ absl::StatusOr<std::unique_ptr<Netlink>> Netlink::OpenIn(const Netns& netns) {
   return out;
 }
 
+absl::StatusOr<int> Netlink::LinkIndex(const std::string& name) {
+  if (name.empty() || name.size() >= IFNAMSIZ) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", name, "\" is not an interface name"));
+  }
+  ifreq req = {};
+  std::memcpy(req.ifr_name, name.data(), name.size());
+  // Any socket serves device ioctls for its namespace, netlink ones included.
+  if (ioctl(nl_socket_get_fd(sock_), SIOCGIFINDEX, &req) < 0) {
+    int err = errno;
+    if (err == ENODEV) return absl::NotFoundError(absl::StrCat("link ", name, ": no such device"));
+    return absl::InternalError(absl::StrCat("index of link ", name, ": ", strerror(err)));
+  }
+  return req.ifr_ifindex;
+}
+
 absl::StatusOr<LinkInfo> Netlink::GetLink(const std::string& name) {
   rtnl_link* raw = nullptr;
   int err = rtnl_link_get_kernel(sock_, 0, name.c_str(), &raw);
@@ -222,6 +239,13 @@ absl::Status Netlink::CreateVeth(const VethSpec& spec) {
     rtnl_link_set_mtu(peer, spec.mtu);
   }
   if (spec.peer_netns != nullptr) rtnl_link_set_ns_fd(peer, spec.peer_netns->fd());
+  if (!spec.mac.empty()) {
+    if (absl::Status s = SetLinkMac(link, spec.mac); !s.ok()) {
+      rtnl_link_put(peer);
+      rtnl_link_veth_release(link);
+      return s;
+    }
+  }
   if (!spec.peer_mac.empty()) {
     if (absl::Status s = SetLinkMac(peer, spec.peer_mac); !s.ok()) {
       rtnl_link_put(peer);

@@ -48,6 +48,7 @@ struct VethSpec {
   unsigned mtu = 0;        // 0: the kernel's default
   int master = 0;          // enslave this side to this bridge at creation (0: none)
   bool up = false;         // bring this side up at creation
+  std::string mac;         // "aa:bb:cc:dd:ee:ff" for this side ("" : random)
   std::string peer_mac;    // "aa:bb:cc:dd:ee:ff" for the peer ("" : random)
 };
 
@@ -61,6 +62,10 @@ class Netlink {
   static absl::StatusOr<std::unique_ptr<Netlink>> Open();
   // A socket in `netns` (the calling thread only visits it to make the socket).
   static absl::StatusOr<std::unique_ptr<Netlink>> OpenIn(const Netns& netns);
+
+  // The link's index by name: one SIOCGIFINDEX ioctl on this socket (in its
+  // namespace), much cheaper than a full RTM_GETLINK. NotFound when missing.
+  absl::StatusOr<int> LinkIndex(const std::string& name);
 
   // One RTM_GETLINK; NotFound when there is no such link.
   absl::StatusOr<LinkInfo> GetLink(const std::string& name);

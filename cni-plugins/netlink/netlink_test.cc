@@ -82,6 +82,8 @@ TEST_F(NetlinkTest, BridgeVethIntoNetnsMasterHairpinAddressesRoutes) {
   EXPECT_EQ(host->master, br->index);
   EXPECT_TRUE(host->up());
   EXPECT_EQ(host->mtu, 1400u);
+  EXPECT_EQ(*nl_->LinkIndex("vethtest0"), host->index);
+  EXPECT_EQ(nl_->LinkIndex("eth0").status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(host->mac, ::testing::MatchesRegex("([0-9a-f]{2}:){5}[0-9a-f]{2}"));
   // The peer is not here but in the pod's namespace.
   EXPECT_EQ(nl_->GetLink("eth0").status().code(), absl::StatusCode::kNotFound);
@@ -102,6 +104,7 @@ TEST_F(NetlinkTest, BridgeVethIntoNetnsMasterHairpinAddressesRoutes) {
   ASSERT_TRUE(pod_nl.ok()) << pod_nl.status();
   auto eth0 = (*pod_nl)->GetLink("eth0");
   ASSERT_TRUE(eth0.ok()) << eth0.status();
+  EXPECT_EQ(*(*pod_nl)->LinkIndex("eth0"), eth0->index);
   EXPECT_EQ(eth0->mtu, 1400u);
   EXPECT_EQ(eth0->kind, "veth");
   auto v4 = *ParseIpPrefix("10.99.0.5/24");
@@ -149,7 +152,9 @@ TEST_F(NetlinkTest, MtuMasterPromiscAndDeleteByIndex) {
   EXPECT_FALSE(br.promisc());
   ASSERT_TRUE(nl_->SetPromisc(br.index, true).ok());
   EXPECT_TRUE(nl_->GetLink(br.index)->promisc());
-  ASSERT_TRUE(nl_->CreateVeth({.name = "vt-a", .peer_name = "vt-b", .peer_mac = "0a:58:0a:00:00:07"}).ok());
+  ASSERT_TRUE(nl_->CreateVeth({.name = "vt-a", .peer_name = "vt-b", .mac = "0a:58:0a:00:00:06",
+                               .peer_mac = "0a:58:0a:00:00:07"}).ok());
+  EXPECT_EQ(nl_->GetLink("vt-a")->mac, "0a:58:0a:00:00:06");
   EXPECT_EQ(nl_->GetLink("vt-b")->mac, "0a:58:0a:00:00:07");
   EXPECT_EQ(nl_->CreateVeth({.name = "vt-x", .peer_name = "vt-y", .peer_mac = "nope"}).code(),
             absl::StatusCode::kInvalidArgument);
