@@ -38,22 +38,6 @@ struct MsgDeleter {
 };
 using MsgPtr = std::unique_ptr<nl_msg, MsgDeleter>;
 
-LinkInfo ToLinkInfo(rtnl_link* link) {
-  LinkInfo out;
-  out.index = rtnl_link_get_ifindex(link);
-  if (const char* name = rtnl_link_get_name(link)) out.name = name;
-  if (const char* kind = rtnl_link_get_type(link)) out.kind = kind;
-  out.mtu = rtnl_link_get_mtu(link);
-  out.flags = rtnl_link_get_flags(link);
-  out.master = rtnl_link_get_master(link);
-  if (nl_addr* addr = rtnl_link_get_addr(link); addr != nullptr && nl_addr_get_len(addr) > 0) {
-    char buf[64] = {};
-    nl_addr2str(addr, buf, sizeof buf);
-    out.mac = buf;
-  }
-  return out;
-}
-
 // Sends `msg` (taking it) and waits for the kernel's ack.
 absl::Status Request(nl_sock* sock, MsgPtr msg, const std::string& what) {
   int err = nl_send_sync(sock, msg.release());  // frees the message
@@ -167,21 +151,64 @@ absl::StatusOr<int> Netlink::LinkIndex(const std::string& name) {
   return req.ifr_ifindex;
 }
 
-absl::StatusOr<LinkInfo> Netlink::GetLink(const std::string& name) {
-  rtnl_link* raw = nullptr;
-  int err = rtnl_link_get_kernel(sock_, 0, name.c_str(), &raw);
-  if (err < 0) return NlError(err, absl::StrCat("get link ", name));
-  LinkPtr link(raw);
-  return ToLinkInfo(link.get());
+namespace {
+
+// One RTM_GETLINK (by index, or by name when index is 0) without statistics
+// (RTEXT_FILTER_SKIP_STATS), parsed for the few fields LinkInfo has.
+absl::StatusOr<LinkInfo> QueryLink(nl_sock* sock, int index, const std::string& name) {
+  std::string what = index > 0 ? absl::StrCat("get link #", index) : absl::StrCat("get link ", name);
+  MsgPtr msg = NewMsg(RTM_GETLINK, 0);
+  if (absl::Status s = PutLinkHeader(msg.get(), AF_UNSPEC, index, 0, 0); !s.ok()) return s;
+  if (index <= 0 && nla_put_string(msg.get(), IFLA_IFNAME, name.c_str()) < 0) {
+    return absl::ResourceExhaustedError("netlink message too small");
+  }
+  nla_put_u32(msg.get(), IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+  int err = nl_send_auto(sock, msg.get());
+  if (err < 0) return NlError(err, what);
+  std::optional<LinkInfo> found;
+  std::function<void(nlmsghdr*)> parse = [&](nlmsghdr* hdr) {
+    if (hdr->nlmsg_type != RTM_NEWLINK) return;
+    auto* ifi = static_cast<ifinfomsg*>(nlmsg_data(hdr));
+    nlattr* tb[IFLA_MAX + 1] = {};
+    if (nlmsg_parse(hdr, sizeof(ifinfomsg), tb, IFLA_MAX, nullptr) < 0) return;
+    LinkInfo info;
+    info.index = ifi->ifi_index;
+    info.flags = ifi->ifi_flags;
+    if (tb[IFLA_IFNAME] != nullptr) info.name = nla_get_string(tb[IFLA_IFNAME]);
+    if (tb[IFLA_MTU] != nullptr) info.mtu = nla_get_u32(tb[IFLA_MTU]);
+    if (tb[IFLA_MASTER] != nullptr) info.master = static_cast<int>(nla_get_u32(tb[IFLA_MASTER]));
+    if (tb[IFLA_ADDRESS] != nullptr && nla_len(tb[IFLA_ADDRESS]) > 0) {
+      const auto* b = static_cast<const uint8_t*>(nla_data(tb[IFLA_ADDRESS]));
+      std::string mac;
+      for (int i = 0; i < nla_len(tb[IFLA_ADDRESS]); ++i) {
+        absl::StrAppend(&mac, i == 0 ? "" : ":", absl::Hex(b[i], absl::kZeroPad2));
+      }
+      info.mac = mac;
+    }
+    if (tb[IFLA_LINKINFO] != nullptr) {
+      nlattr* li[IFLA_INFO_MAX + 1] = {};
+      if (nla_parse_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO], nullptr) == 0 && li[IFLA_INFO_KIND] != nullptr) {
+        info.kind = nla_get_string(li[IFLA_INFO_KIND]);
+      }
+    }
+    found = info;
+  };
+  nl_cb* cb = nl_cb_clone(nl_socket_get_cb(sock));
+  if (cb == nullptr) return absl::ResourceExhaustedError(absl::StrCat(what, ": out of memory"));
+  nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, ValidTrampoline, &parse);
+  err = nl_recvmsgs(sock, cb);
+  nl_cb_put(cb);
+  if (err < 0) return NlError(err, what);  // the error was the answer: no ack follows
+  if (err = nl_wait_for_ack(sock); err < 0) return NlError(err, what);
+  if (!found) return absl::InternalError(absl::StrCat(what, ": no link in the reply"));
+  return *found;
 }
 
-absl::StatusOr<LinkInfo> Netlink::GetLink(int index) {
-  rtnl_link* raw = nullptr;
-  int err = rtnl_link_get_kernel(sock_, index, nullptr, &raw);
-  if (err < 0) return NlError(err, absl::StrCat("get link #", index));
-  LinkPtr link(raw);
-  return ToLinkInfo(link.get());
-}
+}  // namespace
+
+absl::StatusOr<LinkInfo> Netlink::GetLink(const std::string& name) { return QueryLink(sock_, 0, name); }
+
+absl::StatusOr<LinkInfo> Netlink::GetLink(int index) { return QueryLink(sock_, index, ""); }
 
 std::string RandomMac() {
   uint8_t b[6] = {};
