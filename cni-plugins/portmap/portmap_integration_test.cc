@@ -481,6 +481,41 @@ TEST_P(BerthPortmapTest, DelWithoutPrevResultCleansByContainerId) {
   ASSERT_TRUE(client.Del(Request("sandbox-a", a, kHostPort)).ok());
 }
 
+TEST_P(BerthPortmapTest, GcRemovesOnlyAttachmentsNotValid) {
+  CniClient client(Options());
+  std::string a = NewPodNetns("a"), b = NewPodNetns("b");
+  ASSERT_TRUE(client.Add(Request("sandbox-a", a, kHostPort)).ok());
+  ASSERT_TRUE(client.Add(Request("sandbox-b", b, kHostPort + 1)).ok());
+  ASSERT_EQ(BerthAttachmentObjects(), 6);
+  EchoServer sa(a, kContainerPort), sb(b, kContainerPort);
+  ASSERT_TRUE(sa.ok() && sb.ok());
+  ASSERT_TRUE(Exchange("tcp", node_ip_, kHostPort).ok());
+  auto gc = [&](const std::string& valid) {
+    std::string conf = absl::StrCat(
+        R"({"cniVersion": "1.1.0", "name": "berth-pm", "type": "berth-portmap",
+            "cni.dev/valid-attachments": )", valid, "}");
+    auto out = RunProcess(absl::StrCat(kBerthDir, "/berth-portmap"),
+                          {"CNI_COMMAND=GC", "CNI_PATH=/usr/lib/cni"}, conf, absl::Seconds(20));
+    EXPECT_TRUE(out.ok()) << out.status();
+    return out.ok() ? out->exit_code : -1;
+  };
+  // Another network's GC leaves this network's chains alone.
+  std::string other = R"({"cniVersion": "1.1.0", "name": "other-net", "type": "berth-portmap",
+                          "cni.dev/valid-attachments": []})";
+  auto out = RunProcess(absl::StrCat(kBerthDir, "/berth-portmap"),
+                        {"CNI_COMMAND=GC", "CNI_PATH=/usr/lib/cni"}, other, absl::Seconds(20));
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->exit_code, 0) << out->out;
+  EXPECT_EQ(BerthAttachmentObjects(), 6);
+  EXPECT_EQ(gc(R"([{"containerID": "sandbox-b", "ifname": "eth0"}])"), 0);
+  EXPECT_EQ(BerthAttachmentObjects(), 3);
+  EXPECT_FALSE(Exchange("tcp", node_ip_, kHostPort).ok());  // a's mapping is gone
+  EXPECT_TRUE(Exchange("tcp", node_ip_, kHostPort + 1).ok());
+  EXPECT_EQ(gc("[]"), 0);
+  EXPECT_EQ(BerthAttachmentObjects(), 0);
+  EXPECT_EQ(gc("7"), 1);  // not a list: a config error
+}
+
 INSTANTIATE_TEST_SUITE_P(Berth, BerthPortmapTest, ::testing::Values("berth-portmap"));
 
 }  // namespace
