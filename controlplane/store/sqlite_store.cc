@@ -1,6 +1,7 @@
 #include "controlplane/store/sqlite_store.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -199,7 +200,28 @@ int WalHook(void* arg, sqlite3*, const char*, int pages) {
 }
 }  // namespace
 
+namespace {
+// Takes the store file's lock (a sibling "<path>.lock", flock'd exclusively),
+// so a second process, or a restore, cannot write the same file at once.
+absl::StatusOr<int> LockStoreFile(const std::string& db_path) {
+  const std::string lock_path = db_path + ".lock";
+  int fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoError(absl::StrCat("open ", lock_path));
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    close(fd);
+    if (err == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "sqlite store ", db_path, " is open in another store (", lock_path, " is locked)"));
+    }
+    return ErrnoError(err, absl::StrCat("flock ", lock_path));
+  }
+  return fd;
+}
+}  // namespace
+
 absl::Status SqliteStore::Init() {
+  ASSIGN_OR_RETURN(lock_fd_, LockStoreFile(options_.path));
   writer_ = std::make_unique<Writer>();
   ASSIGN_OR_RETURN(writer_->db, SqliteDb::Open(options_.path, /*create=*/true, /*read_only=*/false));
   SqliteDb& db = *writer_->db;
@@ -317,6 +339,12 @@ SqliteStore::~SqliteStore() {
   if (flush_thread_.joinable()) flush_thread_.join();
   hub_->CloseAll(absl::UnavailableError(absl::StrCat("sqlite store ", options_.path, " closed")));
   if (writer_ && writer_->db) sqlite3_wal_hook(writer_->db->raw(), nullptr, nullptr);
+  {
+    std::lock_guard<std::mutex> lock(readers_mu_);
+    free_readers_.clear();
+  }
+  writer_.reset();
+  if (lock_fd_ >= 0) close(lock_fd_);
 }
 
 absl::StatusOr<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
@@ -1009,6 +1037,11 @@ absl::Status SqliteStore::Snapshot(const std::string& path) {
 }
 
 absl::Status RestoreSqliteSnapshot(const std::string& snapshot_path, const std::string& db_path) {
+  ASSIGN_OR_RETURN(int lock_fd, LockStoreFile(db_path));
+  struct Unlock {
+    int fd;
+    ~Unlock() { close(fd); }
+  } unlock{lock_fd};
   {
     ASSIGN_OR_RETURN(auto snap, SqliteDb::Open(snapshot_path, false, /*read_only=*/true));
     ASSIGN_OR_RETURN(SqliteStmt check, snap->Prepare("PRAGMA integrity_check"));

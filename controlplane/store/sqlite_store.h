@@ -127,6 +127,7 @@ class SqliteStore : public Store {
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Reader>> free_readers_;
 
+  int lock_fd_ = -1;  // flock on "<path>.lock": one process per store file
   std::unique_ptr<Writer> writer_;
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
@@ -170,8 +171,8 @@ class SqliteStore : public Store {
 };
 
 // Replaces the database at `db_path` with a snapshot Snapshot() wrote, after
-// checking it is an intact berth store. The store must not be open. Removes
-// the old WAL and shared-memory files.
+// checking it is an intact berth store. FailedPrecondition while a store has
+// the file open (its lock is held). Removes the old WAL and shared-memory files.
 absl::Status RestoreSqliteSnapshot(const std::string& snapshot_path, const std::string& db_path);
 
 }  // namespace berth::store

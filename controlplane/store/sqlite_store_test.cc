@@ -202,6 +202,18 @@ TEST_F(SqliteStoreTest, SnapshotAndRestore) {
   EXPECT_EQ(*s->Create("/registry/cm/ns/c", "z"), at_snapshot + 1);
 }
 
+TEST_F(SqliteStoreTest, OneStorePerFile) {
+  auto s = Open();
+  ASSERT_TRUE(s);
+  auto second = SqliteStore::Open(opts_);
+  EXPECT_TRUE(absl::IsFailedPrecondition(second.status())) << second.status();
+  ASSERT_TRUE(s->Snapshot(root_ + "/snap").ok());
+  auto restore = RestoreSqliteSnapshot(root_ + "/snap", opts_.path);
+  EXPECT_TRUE(absl::IsFailedPrecondition(restore)) << restore;
+  s.reset();
+  EXPECT_TRUE(SqliteStore::Open(opts_).ok());
+}
+
 TEST_F(SqliteStoreTest, SlowWatcherIsEndedNotUnbounded) {
   opts_.watch_queue_limit = 10;
   auto s = Open();

@@ -45,9 +45,7 @@ absl::Status TestBackend::Reopen() {
 TestBackend::~TestBackend() {
   store_.reset();
   etcd_.reset();
-  RemoveAll(root_).IgnoreError();
-  std::string log = root_ + "/etcd.etcd.log";
-  (void)log;
+  RemoveAll(root_).IgnoreError();  // the etcd data dir and its log too
 }
 
 }  // namespace berth::store
