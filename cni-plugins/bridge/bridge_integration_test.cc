@@ -473,6 +473,87 @@ TEST_F(BridgeIntegrationTest, BadInputsGiveCniErrorsAndLeakNothing) {
   EXPECT_THAT(version.out["supportedVersions"], ::testing::Contains("1.0.0"));
 }
 
+// The reference's forceAddress rules for the gateway address on the bridge.
+TEST_F(BridgeIntegrationTest, ForceAddressReplacesAnotherBridgeAddress) {
+  ASSERT_TRUE(nl_->CreateBridge("bt0", 0, false).ok());
+  int br = *nl_->LinkIndex("bt0");
+  auto other = *netlink::ParseIpPrefix("10.247.5.1/24");
+  ASSERT_TRUE(nl_->AddAddress(br, other).ok());
+  std::string a = NewPodNetns("fa");
+  auto config = Config();
+  config["ipMasq"] = false;
+  auto refused = Berth("ADD", "pod-fa", a, config);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(refused.out.value("code", 0), 100);
+  EXPECT_THAT(refused.out.value("msg", ""), HasSubstr("10.247.5.1/24"));
+  EXPECT_TRUE(AllocatedIps().empty());  // IPAM given back
+  EXPECT_FALSE(LinkExists(HostVethName("bt-net", "pod-fa", "eth0")));
+  config["forceAddress"] = true;
+  auto forced = Berth("ADD", "pod-fa", a, config);
+  ASSERT_EQ(forced.exit_code, 0) << forced.raw;
+  auto addrs = nl_->ListAddresses(br, AF_INET);
+  ASSERT_TRUE(addrs.ok());
+  EXPECT_EQ(*addrs, std::vector<IpPrefix>{*netlink::ParseIpPrefix("10.247.0.1/24")});
+  EXPECT_EQ(Berth("DEL", "pod-fa", a, config).exit_code, 0);
+}
+
+// Without ipam.type: layer 2 only, the pod's interface up without addresses.
+TEST_F(BridgeIntegrationTest, LayerTwoOnlyWithoutIpam) {
+  std::string a = NewPodNetns("l2");
+  auto config = Config();
+  config.erase("ipam");
+  config["ipMasq"] = false;
+  config["isGateway"] = false;
+  auto add = Berth("ADD", "pod-l2", a, config);
+  ASSERT_EQ(add.exit_code, 0) << add.raw;
+  EXPECT_TRUE(add.out["ips"].empty());
+  EXPECT_EQ(add.out["interfaces"].size(), 3u);
+  auto ns = Netns::Open(a);
+  ASSERT_TRUE(ns.ok());
+  auto eth0 = (*Netlink::OpenIn(*ns))->GetLink("eth0");
+  ASSERT_TRUE(eth0.ok());
+  EXPECT_TRUE(eth0->up());
+  EXPECT_EQ(nl_->GetLink(HostVethName("bt-net", "pod-l2", "eth0"))->master, *nl_->LinkIndex("bt0"));
+  EXPECT_EQ(Berth("DEL", "pod-l2", a, config).exit_code, 0);
+  EXPECT_FALSE(LinkExists(HostVethName("bt-net", "pod-l2", "eth0")));
+}
+
+// CHECK notices a missing address; GC and STATUS go to the IPAM plugin.
+TEST_F(BridgeIntegrationTest, CheckGcAndStatus) {
+  std::string a = NewPodNetns("ca"), b = NewPodNetns("cb");
+  auto config = Config();
+  config["ipMasq"] = false;
+  auto ra = Berth("ADD", "pod-ca", a, config);
+  ASSERT_EQ(ra.exit_code, 0) << ra.raw;
+  ASSERT_EQ(Berth("ADD", "pod-cb", b, config).exit_code, 0);
+  auto check = config;
+  check["prevResult"] = ra.out;
+  EXPECT_EQ(Berth("CHECK", "pod-ca", a, check).exit_code, 0);
+  auto no_prev = Berth("CHECK", "pod-ca", a, config);
+  EXPECT_EQ(no_prev.out.value("code", 0), 7);
+  auto ns = Netns::Open(a);
+  ASSERT_TRUE(ns.ok());
+  auto cnl = Netlink::OpenIn(*ns);
+  ASSERT_TRUE(cnl.ok());
+  int eth0 = *(*cnl)->LinkIndex("eth0");
+  ASSERT_TRUE((*cnl)->DeleteAddress(eth0, *netlink::ParseIpPrefix(ra.out["ips"][0]["address"].get<std::string>())).ok());
+  auto broken = Berth("CHECK", "pod-ca", a, check);
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_THAT(broken.out.value("msg", ""), HasSubstr("lacks address"));
+
+  auto status = Run(absl::StrCat(kBridgeDir, "/berth-bridge"), "STATUS", "", "", config.dump());
+  EXPECT_EQ(status.exit_code, 0) << status.raw;
+  auto gc = config;
+  gc["cniVersion"] = "1.1.0";
+  gc["cni.dev/valid-attachments"] = {{{"containerID", "pod-cb"}, {"ifname", "eth0"}}};
+  auto collected = Run(absl::StrCat(kBridgeDir, "/berth-bridge"), "GC", "", "", gc.dump());
+  EXPECT_EQ(collected.exit_code, 0) << collected.raw;
+  EXPECT_EQ(AllocatedIps().size(), 2u);  // pod-cb's v4 and v6 only
+  for (const auto& ip : AllocatedIps()) {
+    EXPECT_EQ(ReadFile(absl::StrCat(IpamDir(), "/bt-net/", ip)).value_or(""), "pod-cb\neth0");
+  }
+}
+
 // Drop-in, both ways: berth-bridge with the reference host-local, and the
 // reference bridge with berth-host-local; same shape and connectivity.
 class BridgeInteropTest : public BridgeIntegrationTest {
