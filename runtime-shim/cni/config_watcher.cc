@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -117,6 +118,12 @@ void NetworkConfigWatcher::Reload() {
   }
 }
 
+bool NetworkConfigWatcher::EmptyRegularFile(const char* name) const {
+  struct stat st {};
+  std::string path = absl::StrCat(conf_dir_, "/", name);
+  return lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
+}
+
 void NetworkConfigWatcher::Loop() {
   alignas(struct inotify_event) char buf[16 * (sizeof(struct inotify_event) + NAME_MAX + 1)];
   for (;;) {
@@ -141,8 +148,10 @@ void NetworkConfigWatcher::Loop() {
         } else if (ev->wd == parent_wd_) {
           if (ev->len > 0 && base_name_ == ev->name) reload = rewatch = true;
         } else if (ev->wd == dir_wd_) {
-          reload = true;
           if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) rewatch = true;
+          // A new empty file is being written: its IN_CLOSE_WRITE follows,
+          // and reading it now would report a half-written config.
+          if (!(ev->mask & IN_CREATE) || ev->len == 0 || !EmptyRegularFile(ev->name)) reload = true;
         }
       }
     }

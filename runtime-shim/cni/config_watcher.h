@@ -1,7 +1,9 @@
 // NetworkConfigWatcher: keeps the CNI network config of a conf dir loaded,
-// re-reading it when the dir changes (inotify: a file created, written,
-// deleted or moved in or out; the dir itself removed and made again). One
-// thread blocked in poll(), woken by inotify or by the destructor's eventfd.
+// re-reading it when the dir changes (inotify: a file created, closed after
+// writing, deleted, moved in or out, its attributes changed; the dir itself
+// removed and made again). A file created empty is read when its writer
+// closes it, not half-written. One thread blocked in poll(), woken by
+// inotify or by the destructor's eventfd.
 #pragma once
 
 #include <condition_variable>
@@ -43,6 +45,7 @@ class NetworkConfigWatcher {
   NetworkConfigWatcher(std::string conf_dir, int inotify_fd, int wake_fd);
   void Loop();
   void WatchDir();  // (re)adds the watch on the conf dir; a missing dir is fine
+  bool EmptyRegularFile(const char* name) const;
 
   const std::string conf_dir_;
   const int inotify_fd_;

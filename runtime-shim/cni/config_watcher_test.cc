@@ -92,8 +92,8 @@ TEST_F(ConfigWatcherTest, SeesCreateModifyDeleteAndMoves) {
 
   // A broken file that sorts first: not ready, naming the file and field.
   WriteInPlace(conf_ + "/05-bad.conf", R"({"cniVersion": "1.0.0", "name": "bad"})");
-  ASSERT_TRUE(WaitFor(w, NotReady("05-bad.conf")));
-  EXPECT_THAT(w.Current().status().message(), HasSubstr("type: missing"));
+  ASSERT_TRUE(WaitFor(w, NotReady("05-bad.conf: (plugin).type: missing")))
+      << w.Current().status();
 
   // Deleted: the next file counts again.
   ASSERT_EQ(unlink((conf_ + "/05-bad.conf").c_str()), 0);
@@ -149,6 +149,21 @@ TEST_F(ConfigWatcherTest, CniClientNetworkReadyFollowsTheDir) {
   EXPECT_EQ(ready.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(ready.message(), HasSubstr("NetworkPluginNotReady: no CNI config"));
 
+  // No network yet: ADD fails and says why.
+  ASSERT_TRUE(MkdirAll(dir_ + "/bin").ok());
+  ASSERT_TRUE(AtomicWriteFile(dir_ + "/netns", "").ok());
+  ASSERT_TRUE(AtomicWriteFile(dir_ + "/bin/fake",
+                              "#!/bin/sh\ncat >/dev/null\n"
+                              "echo '{\"cniVersion\": \"1.0.0\", \"interfaces\": [{\"name\": "
+                              "\"eth0\", \"sandbox\": \"x\"}], \"ips\": [{\"address\": "
+                              "\"10.9.0.7/24\", \"interface\": 0}]}'\n",
+                              0755)
+                  .ok());
+  AttachmentRequest request;
+  request.container_id = "pod1";
+  request.netns = dir_ + "/netns";
+  EXPECT_FALSE(client.Add(request).ok());
+
   auto wait_ready = [&](const std::function<bool(const absl::Status&)>& pred) {
     absl::Time deadline = absl::Now() + kDeadline;
     while (!pred(client.NetworkReady())) {
@@ -157,8 +172,15 @@ TEST_F(ConfigWatcherTest, CniClientNetworkReadyFollowsTheDir) {
     }
     return true;
   };
-  ASSERT_TRUE(AtomicWriteFile(conf_ + "/10-a.conflist", Conflist("a")).ok());
+  ASSERT_TRUE(AtomicWriteFile(conf_ + "/10-a.conflist",
+                              R"({"cniVersion": "1.0.0", "name": "a", "plugins": [{"type": "fake"}]})")
+                  .ok());
   ASSERT_TRUE(wait_ready([](const absl::Status& s) { return s.ok(); }));
+  // The next pod gets networking from the new config, no restart.
+  auto added = client.Add(request);
+  ASSERT_TRUE(added.ok()) << added.status();
+  EXPECT_EQ(added->PodIPs(), std::vector<std::string>{"10.9.0.7"});
+  EXPECT_TRUE(client.Del(request).ok());
   WriteInPlace(conf_ + "/10-a.conflist", R"({"cniVersion": "9.9.9", "name": "a", "plugins": []})");
   ASSERT_TRUE(wait_ready([](const absl::Status& s) {
     return absl::StrContains(s.message(), "10-a.conflist") && absl::StrContains(s.message(), "cniVersion");
