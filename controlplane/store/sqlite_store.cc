@@ -287,8 +287,9 @@ absl::Status SqliteStore::Init() {
   sqlite3_wal_hook(db.raw(), WalHook, hook);
 
   // A reader up front proves the file is readable by another connection.
-  ASSIGN_OR_RETURN(auto reader, NewReader());
-  ReturnReader(std::move(reader));
+  {
+    ASSIGN_OR_RETURN(ReaderLease first, BorrowReader());
+  }
 
   writer_thread_ = std::thread([this] { WriterLoop(); });
   ckpt_thread_ = std::thread([this] { CheckpointLoop(); });
@@ -381,20 +382,37 @@ absl::StatusOr<std::unique_ptr<SqliteStore::Reader>> SqliteStore::NewReader() {
 
 absl::StatusOr<SqliteStore::ReaderLease> SqliteStore::BorrowReader() {
   {
-    std::lock_guard<std::mutex> lock(readers_mu_);
+    std::unique_lock<std::mutex> lock(readers_mu_);
+    // At most max_readers connections (each has its own page cache); more
+    // concurrent reads wait for one to come back.
+    readers_cv_.wait(lock, [&] {
+      return !free_readers_.empty() || readers_open_ < options_.max_readers;
+    });
     if (!free_readers_.empty()) {
       auto r = std::move(free_readers_.back());
       free_readers_.pop_back();
       return ReaderLease(this, std::move(r));
     }
+    ++readers_open_;
   }
-  ASSIGN_OR_RETURN(auto r, NewReader());
-  return ReaderLease(this, std::move(r));
+  auto r = NewReader();
+  if (!r.ok()) {
+    {
+      std::lock_guard<std::mutex> lock(readers_mu_);
+      --readers_open_;
+    }
+    readers_cv_.notify_one();
+    return r.status();
+  }
+  return ReaderLease(this, std::move(*r));
 }
 
 void SqliteStore::ReturnReader(std::unique_ptr<Reader> reader) {
-  std::lock_guard<std::mutex> lock(readers_mu_);
-  free_readers_.push_back(std::move(reader));
+  {
+    std::lock_guard<std::mutex> lock(readers_mu_);
+    free_readers_.push_back(std::move(reader));
+  }
+  readers_cv_.notify_one();
 }
 
 // ---------------------------------------------------------------------------

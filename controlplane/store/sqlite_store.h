@@ -60,6 +60,8 @@ struct SqliteStoreOptions {
   int64_t retain_revisions = 1000;
   // A watcher more than this many events behind is ended (ResourceExhausted).
   size_t watch_queue_limit = 100000;
+  // Read connections kept (each with its own page cache, 2 MiB at most).
+  int max_readers = 8;
   // Checkpoint the WAL into the database once it holds this many pages.
   int wal_checkpoint_pages = 4096;
 };
@@ -125,7 +127,9 @@ class SqliteStore : public Store {
   std::shared_ptr<WatchHub> hub_ = std::make_shared<WatchHub>();
 
   std::mutex readers_mu_;
+  std::condition_variable readers_cv_;
   std::vector<std::unique_ptr<Reader>> free_readers_;
+  int readers_open_ = 0;
 
   int lock_fd_ = -1;  // flock on "<path>.lock": one process per store file
   std::unique_ptr<Writer> writer_;
