@@ -148,9 +148,11 @@ PreStopResult LifecycleHookRunner::RunPreStop(const HookTarget& target, int64_t 
   }
   if (!out.completed) {
     shared->cancel.request_stop();
-    out.status = absl::DeadlineExceededError(absl::StrCat("preStop hook for Container \"", ContainerName(target),
-                                                          "\" in Pod \"", PodName(target),
-                                                          "\" did not complete within ", grace_seconds, "s"));
+    std::string what = absl::StrCat("preStop hook for Container \"", ContainerName(target), "\" in Pod \"",
+                                    PodName(target), "\"");
+    out.status = stop.stop_requested()
+                     ? absl::CancelledError(absl::StrCat(what, " was cancelled"))
+                     : absl::DeadlineExceededError(absl::StrCat(what, " did not complete within ", grace_seconds, "s"));
   }
   out.elapsed = absl::Now() - start;
   int64_t spent = static_cast<int64_t>(absl::ToDoubleSeconds(out.elapsed) / absl::ToDoubleSeconds(second_));
