@@ -356,6 +356,19 @@ TEST_F(BridgeIntegrationTest, DelWithTheNetnsGoneAndAfterTheVethIsGone) {
   EXPECT_FALSE(MasqChainExists("pod-g"));
   // Without CNI_NETNS at all.
   EXPECT_EQ(Berth("DEL", "pod-g", "", Config()).exit_code, 0);
+
+  // An IPAM plugin that is gone fails DEL (code 7, naming it), but the veth
+  // is removed all the same.
+  std::string b = NewPodNetns("noipam");
+  ASSERT_EQ(Berth("ADD", "pod-n", b, Config()).exit_code, 0);
+  auto config = Config();
+  config["ipam"]["type"] = "gone-ipam";
+  auto del_missing = Berth("DEL", "pod-n", b, config);
+  EXPECT_EQ(del_missing.out.value("code", 0), 7) << del_missing.raw;
+  EXPECT_THAT(del_missing.out.value("msg", ""), HasSubstr("gone-ipam"));
+  EXPECT_FALSE(LinkExists(HostVethName("bt-net", "pod-n", "eth0")));
+  EXPECT_EQ(Berth("DEL", "pod-n", b, Config()).exit_code, 0);
+  EXPECT_TRUE(AllocatedIps().empty());
 }
 
 // berth-host-local runs in-process by default; exec'd (as any other IPAM

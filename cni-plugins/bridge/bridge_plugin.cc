@@ -271,17 +271,24 @@ absl::StatusOr<nlohmann::json> Del(const PluginArgs& args) {
   ASSIGN_OR_RETURN(BridgeConfig config, ParseBridgeConfig(args.config));
   // IPAM release and the masquerade rules go in parallel with the veth's
   // removal, which is mostly the kernel waiting for RCU grace periods.
+  // A failure to start IPAM (say, its binary is gone) is reported, but the
+  // veth and the rules still go.
   std::optional<IpamDelegate> ipam;
+  absl::Status ipam_status;
   if (!config.ipam_type.empty()) {
-    ASSIGN_OR_RETURN(IpamDelegate started,
-                     IpamDelegate::Start(args, config.ipam_type, "DEL"));
-    ipam.emplace(std::move(started));
+    auto started = IpamDelegate::Start(args, config.ipam_type, "DEL");
+    if (started.ok()) {
+      ipam.emplace(std::move(*started));
+    } else {
+      ipam_status = started.status();
+    }
   }
   absl::Status masq;
   std::thread masq_thread;
   if (config.ip_masq) {
     masq_thread = std::thread([&] {
       masq = cniplugin::DeleteMasquerade(config.network_name, args.container_id, args.ifname);
+      Trace::Mark("masquerade removed");
     });
   }
   // One request: the host side by its name (the pod side goes with it).
@@ -303,7 +310,6 @@ absl::StatusOr<nlohmann::json> Del(const PluginArgs& args) {
   }
   Trace::Mark("veth deleted");
   if (masq_thread.joinable()) masq_thread.join();
-  absl::Status ipam_status;
   if (ipam) ipam_status = ipam->Wait().status();
   Trace::Mark("DEL done");
   RETURN_IF_ERROR(ipam_status);
