@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 
 #include <gmock/gmock.h>
@@ -60,37 +61,42 @@ class LifecycleHookRunnerTest : public ::testing::Test {
     return h;
   }
 
+  // What the fake exec saw. Shared with the exec function, which may outlive
+  // the test on a preStop thread that the grace period left behind.
+  struct ExecState {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool released = false;
+    std::vector<std::string> ids;
+    absl::Duration last_timeout;
+  };
+
   // exec: "ok" exits 0, "fail" exits 2, "block" waits until its timeout (or
   // until released) and then reports a deadline.
   ExecInContainer Exec() {
-    return [this](const std::string& id, const std::vector<std::string>& cmd,
-                  absl::Duration timeout) -> absl::StatusOr<ExecResult> {
+    return [state = state_](const std::string& id, const std::vector<std::string>& cmd,
+                            absl::Duration timeout) -> absl::StatusOr<ExecResult> {
       {
-        std::lock_guard<std::mutex> lock(mu_);
-        exec_ids_.push_back(id);
-        last_timeout_ = timeout;
+        std::lock_guard<std::mutex> lock(state->mu);
+        state->ids.push_back(id);
+        state->last_timeout = timeout;
       }
       if (cmd[0] == "ok") return ExecResult{0, ""};
       if (cmd[0] == "fail") return ExecResult{2, "hook output"};
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [this] { return released_; });
+      std::unique_lock<std::mutex> lock(state->mu);
+      state->cv.wait_for(lock, absl::ToChronoNanoseconds(timeout), [&] { return state->released; });
       return absl::DeadlineExceededError("exec timed out");
     };
   }
-  void Release() {
-    std::lock_guard<std::mutex> lock(mu_);
-    released_ = true;
-    cv_.notify_all();
+  ~LifecycleHookRunnerTest() override {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    state_->released = true;
+    state_->cv.notify_all();
   }
-  ~LifecycleHookRunnerTest() override { Release(); }
 
   k8s::Pod pod_;
   k8s::Container container_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool released_ = false;
-  std::vector<std::string> exec_ids_;
-  absl::Duration last_timeout_;
+  std::shared_ptr<ExecState> state_ = std::make_shared<ExecState>();
 };
 
 TEST_F(LifecycleHookRunnerTest, PostStartExecSuccessKillsNothing) {
@@ -99,9 +105,9 @@ TEST_F(LifecycleHookRunnerTest, PostStartExecSuccessKillsNothing) {
   Kill kill;
   EXPECT_TRUE(runner.RunPostStart(Target(), kill.fn()).ok());
   EXPECT_EQ(kill.calls, 0);
-  std::lock_guard<std::mutex> lock(mu_);
-  EXPECT_EQ(exec_ids_, std::vector<std::string>{"cid-1"});
-  EXPECT_EQ(last_timeout_, absl::ZeroDuration());  // postStart has no timeout
+  std::lock_guard<std::mutex> lock(state_->mu);
+  EXPECT_EQ(state_->ids, std::vector<std::string>{"cid-1"});
+  EXPECT_EQ(state_->last_timeout, absl::ZeroDuration());  // postStart has no timeout
 }
 
 TEST_F(LifecycleHookRunnerTest, PostStartExecFailureKillsTheContainer) {
@@ -194,8 +200,8 @@ TEST_F(LifecycleHookRunnerTest, PreStopIsBoundedByTheGracePeriod) {
   EXPECT_GE(took, kSecond * 6 - absl::Milliseconds(5));
   EXPECT_LT(took, absl::Seconds(10));
   EXPECT_EQ(r.remaining_grace_seconds, kMinimumGracePeriodSeconds);
-  std::lock_guard<std::mutex> lock(mu_);
-  EXPECT_EQ(last_timeout_, kSecond * 6);  // the exec itself is bounded by the grace period
+  std::lock_guard<std::mutex> lock(state_->mu);
+  EXPECT_EQ(state_->last_timeout, kSecond * 6);  // the exec itself is bounded by the grace period
 }
 
 TEST_F(LifecycleHookRunnerTest, PreStopSleepLongerThanGraceIsCut) {
@@ -231,8 +237,8 @@ TEST_F(LifecycleHookRunnerTest, NoHookNoWork) {
   PreStopResult r = runner.RunPreStop(Target(), 30);
   EXPECT_TRUE(r.status.ok());
   EXPECT_EQ(r.remaining_grace_seconds, 30);
-  std::lock_guard<std::mutex> lock(mu_);
-  EXPECT_TRUE(exec_ids_.empty());
+  std::lock_guard<std::mutex> lock(state_->mu);
+  EXPECT_TRUE(state_->ids.empty());
 }
 
 }  // namespace
