@@ -6,6 +6,7 @@
 #include <map>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/fs.h"
@@ -15,6 +16,10 @@ namespace berth {
 const char kAgentUsage[] = R"(usage: berth-agent [flags]                 serve CRI until SIGTERM
        berth-agent images import ARCHIVE [flags]   import an OCI layout / docker-archive tar
        berth-agent images list [flags]
+       berth-agent images pull REF [flags]        pull through the registry config
+       berth-agent images rm REF [flags]          by id, tag or digest
+       berth-agent images check [--repair]        audit the store (orphans, leftovers, digests)
+       berth-agent images resolve REF [flags]     print the endpoints REF is tried at, in order
 
 flags:
   --listen unix:///run/berth/berth.sock   CRI endpoint
@@ -28,6 +33,10 @@ flags:
   --cni-bin-dir /opt/cni/bin              CNI plugin dirs, comma-separated
   --cni-cache-dir DIR                     CNI attachment cache (default: <state-dir>/cni)
   --insecure-registry HOST[:PORT],...     registries pulled from over plain HTTP
+  --registry-config /etc/berth/registries.yaml   mirrors, auth, CA files, insecure hosts
+  --max-concurrent-downloads 3            layers fetched at once per pull
+  --image-import-dir DIR                  archives placed here are imported (default:
+                                          <state-dir>/images/import; empty: off)
   --log-level debug|info|warning|error
 )";
 
@@ -60,9 +69,12 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, char** argv) {
       {"cni-conf-dir", &flags.runtime.cni_conf_dir},
       {"cni-cache-dir", &flags.runtime.cni_cache_dir},
   };
-  std::string cni_bin_dirs, insecure_registries;
+  std::string cni_bin_dirs, insecure_registries, max_downloads, import_dir = "\x01unset";
   strings["cni-bin-dir"] = &cni_bin_dirs;
   strings["insecure-registry"] = &insecure_registries;
+  strings["registry-config"] = &flags.registry_config;
+  strings["max-concurrent-downloads"] = &max_downloads;
+  strings["image-import-dir"] = &import_dir;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (!absl::StartsWith(arg, "--")) {
@@ -70,6 +82,11 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, char** argv) {
       continue;
     }
     if (arg == "--help") return absl::InvalidArgumentError(kAgentUsage);
+    if (arg == "--repair") {
+      flags.repair = true;
+      continue;
+    }
+    if (absl::StartsWith(arg, "--registry-config")) flags.registry_config_set = true;
     std::string name = arg.substr(2), value;
     bool has_value = false;
     if (auto eq = name.find('='); eq != std::string::npos) {
@@ -90,6 +107,19 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, char** argv) {
   }
   if (!insecure_registries.empty()) {
     flags.runtime.insecure_registries = absl::StrSplit(insecure_registries, ',', absl::SkipEmpty());
+  }
+  if (!max_downloads.empty()) {
+    int n = 0;
+    if (!absl::SimpleAtoi(max_downloads, &n) || n < 1 || n > 64) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--max-concurrent-downloads: \"", max_downloads, "\" is not a number from 1 to 64"));
+    }
+    flags.runtime.max_concurrent_downloads = n;
+  }
+  flags.image_import_dir = import_dir == "\x01unset" ? flags.runtime.state_dir + "/images/import" : import_dir;
+  if (!flags.image_import_dir.empty() && flags.image_import_dir[0] != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--image-import-dir: \"", flags.image_import_dir, "\" must be an absolute path"));
   }
   const std::string& driver = flags.runtime.cgroups.driver;
   if (driver != "auto" && driver != "cgroupfs" && driver != "systemd") {

@@ -13,6 +13,14 @@ struct AgentFlags {
   std::string listen = "unix:///run/berth/berth.sock";
   RuntimeOptions runtime;
   std::string log_level = "info";
+  // Registry mirrors, auth, CA files, insecure hosts; a missing file at the
+  // default path is an empty config, at a path given by flag an error.
+  std::string registry_config = "/etc/berth/registries.yaml";
+  bool registry_config_set = false;
+  // Archives placed here are imported (default <state-dir>/images/import;
+  // empty: no watcher).
+  std::string image_import_dir;
+  bool repair = false;                  // images check --repair
   std::vector<std::string> positional;  // subcommand and its arguments
 };
 

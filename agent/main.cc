@@ -6,10 +6,12 @@
 
 #include "absl/strings/str_join.h"
 #include "agent/agent_flags.h"
+#include "agent/images_command.h"
 #include "common/logging.h"
 #include "grpcpp/grpcpp.h"
 #include "runtime-shim/cri/cri_service.h"
 #include "runtime-shim/image/image_store.h"
+#include "runtime-shim/image/import_watcher.h"
 
 namespace berth {
 namespace {
@@ -17,29 +19,6 @@ namespace {
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "berth-agent: %s\n", std::string(status.message()).c_str());
   return 1;
-}
-
-int Images(const AgentFlags& flags) {
-  const auto& args = flags.positional;
-  auto store = image::ImageStore::Open(flags.runtime.state_dir + "/images");
-  if (!store.ok()) return Fail(store.status());
-  if (args.size() == 3 && args[1] == "import") {
-    auto imported = (*store)->Import(args[2]);
-    if (!imported.ok()) return Fail(imported.status());
-    for (const auto& image : *imported) {
-      std::printf("imported %s %s\n", image.id.c_str(), absl::StrJoin(image.repo_tags, ",").c_str());
-    }
-    return 0;
-  }
-  if (args.size() == 2 && args[1] == "list") {
-    std::printf("%-72s %s\n", "IMAGE ID", "TAGS");
-    for (const auto& image : (*store)->List()) {
-      std::printf("%-72s %s\n", image.id.c_str(), absl::StrJoin(image.repo_tags, ",").c_str());
-    }
-    return 0;
-  }
-  std::fputs(kAgentUsage, stderr);
-  return 2;
 }
 
 int Serve(const AgentFlags& flags) {
@@ -51,8 +30,19 @@ int Serve(const AgentFlags& flags) {
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto runtime = Runtime::Open(flags.runtime);
+  RuntimeOptions options = flags.runtime;
+  auto registries = LoadAgentRegistryConfig(flags);
+  if (!registries.ok()) return Fail(registries.status());
+  options.registries = *registries;
+  auto runtime = Runtime::Open(options);
   if (!runtime.ok()) return Fail(runtime.status());
+  std::unique_ptr<image::ImportWatcher> import_watcher;  // airgap: archives dropped into --image-import-dir
+  if (!flags.image_import_dir.empty()) {
+    auto watcher = image::ImportWatcher::Start(
+        &(*runtime)->images(), {flags.image_import_dir, flags.runtime.state_dir + "/images/import-ledger.json", {}});
+    if (!watcher.ok()) return Fail(watcher.status());
+    import_watcher = std::move(*watcher);
+  }
   auto server = ServeCri(runtime->get(), flags.listen);
   if (!server.ok()) return Fail(server.status());
   BERTH_LOG(Info) << "serving CRI" << Kv("endpoint", flags.listen) << Kv("state_dir", flags.runtime.state_dir)
@@ -76,7 +66,7 @@ int main(int argc, char** argv) {
   if (flags->log_level == "debug") berth::SetLogLevel(berth::LogLevel::kDebug);
   if (flags->log_level == "warning") berth::SetLogLevel(berth::LogLevel::kWarning);
   if (flags->log_level == "error") berth::SetLogLevel(berth::LogLevel::kError);
-  if (!flags->positional.empty() && flags->positional[0] == "images") return berth::Images(*flags);
+  if (!flags->positional.empty() && flags->positional[0] == "images") return berth::RunImagesCommand(*flags);
   if (!flags->positional.empty()) {
     std::fputs(berth::kAgentUsage, stderr);
     return 2;

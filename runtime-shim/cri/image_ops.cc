@@ -62,6 +62,7 @@ absl::Status Runtime::PullImage(const cri::PullImageRequest& req, cri::PullImage
   creds.username = req.auth().username();
   creds.password = req.auth().password();
   creds.registry_token = req.auth().registry_token();
+  creds.identity_token = req.auth().identity_token();
   if (creds.username.empty() && !req.auth().auth().empty()) {
     // "auth" is base64("user:password"), as in Docker's config.json.
     std::string decoded;

@@ -67,10 +67,12 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Open(const RuntimeOptions& opt
   cni_options.watch_conf_dir = true;
   runtime->cni_ = std::make_unique<cni::CniClient>(cni_options);
   ASSIGN_OR_RETURN(runtime->images_, image::ImageStore::Open(options.state_dir + "/images"));
-  image::registry::RegistryConfig registries;
+  image::registry::RegistryConfig registries = options.registries;
   for (const auto& host : options.insecure_registries) registries.hosts[host].insecure = true;
+  image::registry::PullOptions pull_options;
+  pull_options.max_concurrent_downloads = options.max_concurrent_downloads;
   runtime->puller_ = std::make_unique<image::registry::Puller>(
-      runtime->images_.get(), std::make_shared<image::registry::RegistryClient>(registries));
+      runtime->images_.get(), std::make_shared<image::registry::RegistryClient>(registries), pull_options);
   Runtime* self = runtime.get();
   ASSIGN_OR_RETURN(runtime->exit_watcher_,
                    ExitWatcher::Start([self](const std::string& id) { self->OnContainerExit(id); }));

@@ -48,7 +48,10 @@ struct RuntimeOptions {
   std::vector<std::string> cni_bin_dirs = {"/opt/cni/bin"};
   std::string cni_cache_dir;
   // Registries reached over plain HTTP ("host:port"); all others use HTTPS.
+  // Merged into `registries` (mirrors, auth, CA files: the registry config file).
   std::vector<std::string> insecure_registries;
+  image::registry::RegistryConfig registries;
+  int max_concurrent_downloads = 3;  // layers fetched at once per pull
   std::string runtime_name = "berth";
   std::string runtime_version = "0.1.0";
 };
