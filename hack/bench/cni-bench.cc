@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,7 +64,8 @@ Stats Summarize(std::vector<double> v) {
 struct Exec {
   int exit_code = -1;
   std::string out;
-  double ms = 0;
+  double ms = 0;      // wall time, spawn to reaped
+  double cpu_ms = 0;  // user + system time of the plugin and what it waited for
 };
 
 // Spawns `path` with `env`, writes `input`, reads stdout to EOF, waits.
@@ -104,9 +106,12 @@ Exec RunPlugin(const std::string& path, const std::vector<std::string>& env, con
   }
   close(out[0]);
   int st = 0;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  struct rusage ru = {};
+  while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR) {
   }
   r.ms = Ms(Clock::now() - start);
+  auto tv_ms = [](const timeval& tv) { return tv.tv_sec * 1e3 + tv.tv_usec / 1e3; };
+  r.cpu_ms = tv_ms(ru.ru_utime) + tv_ms(ru.ru_stime);
   r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   return r;
 }
@@ -116,7 +121,7 @@ struct Chain {
   std::string bridge_path;
   std::string cni_path;
   nlohmann::json config;
-  std::vector<double> add, del;
+  std::vector<double> add, del, add_cpu, del_cpu;
 };
 
 int Fail(const std::string& what) {
@@ -229,8 +234,17 @@ int main(int argc, char** argv) {
       if (i >= warmup) {
         c.add.push_back(add.ms);
         c.del.push_back(del.ms);
+        c.add_cpu.push_back(add.cpu_ms);
+        c.del_cpu.push_back(del.cpu_ms);
       }
     }
+  }
+
+  // What any process start costs right now: /bin/true, spawned the same way.
+  std::vector<double> spawn_floor;
+  for (int i = 0; i < warmup + iterations; ++i) {
+    Exec t = RunPlugin("/bin/true", {}, "");
+    if (i >= warmup && t.exit_code == 0) spawn_floor.push_back(t.ms);
   }
 
   // The floor: the kernel's veth creation (peer into the pod netns) and
@@ -277,8 +291,13 @@ int main(int argc, char** argv) {
   Stats fadd = Summarize(floor_add), fdel = Summarize(floor_del);
   out["berth"] = {{"add", line("berth ADD", badd)}, {"del", line("berth DEL", bdel)}};
   out["reference"] = {{"add", line("reference ADD", radd)}, {"del", line("reference DEL", rdel)}};
+  out["berth"]["add_cpu"] = line("berth ADD cpu (user+sys)", Summarize(chains[0].add_cpu));
+  out["berth"]["del_cpu"] = line("berth DEL cpu (user+sys)", Summarize(chains[0].del_cpu));
+  out["reference"]["add_cpu"] = line("reference ADD cpu (user+sys)", Summarize(chains[1].add_cpu));
+  out["reference"]["del_cpu"] = line("reference DEL cpu (user+sys)", Summarize(chains[1].del_cpu));
   out["floor"] = {{"veth_create", line("floor: kernel veth create (netlink)", fadd)},
-                  {"veth_delete", line("floor: kernel veth delete (netlink)", fdel)}};
+                  {"veth_delete", line("floor: kernel veth delete (netlink)", fdel)},
+                  {"spawn_true", line("floor: spawn /bin/true", Summarize(spawn_floor))}};
   auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
   out["ratios"] = {{"add_p50_reference_over_berth", ratio(radd.p50, badd.p50)},
                    {"add_p99_reference_over_berth", ratio(radd.p99, badd.p99)},
