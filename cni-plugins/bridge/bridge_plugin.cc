@@ -242,6 +242,8 @@ absl::StatusOr<nlohmann::json> AddAttached(const PluginArgs& args, const BridgeC
 
 }  // namespace
 
+void TraceMark(const char* phase) { Trace::Mark(phase); }
+
 absl::StatusOr<nlohmann::json> Add(const PluginArgs& args) {
   Trace::Mark("ADD");
   ASSIGN_OR_RETURN(BridgeConfig config, ParseBridgeConfig(args.config));

@@ -8,6 +8,9 @@
 
 namespace berth::bridge {
 
+// BERTH_CNI_TRACE=1: "<phase> <us since the first mark>" on stderr.
+void TraceMark(const char* phase);
+
 absl::StatusOr<nlohmann::json> Add(const cniplugin::PluginArgs& args);
 absl::StatusOr<nlohmann::json> Del(const cniplugin::PluginArgs& args);
 absl::StatusOr<nlohmann::json> Check(const cniplugin::PluginArgs& args);

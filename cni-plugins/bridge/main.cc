@@ -4,6 +4,7 @@
 #include "cni-plugins/bridge/bridge_plugin.h"
 
 int main() {
+  berth::bridge::TraceMark("main");
   // A delegate that exits before reading its stdin must not kill us.
   signal(SIGPIPE, SIG_IGN);
   berth::cniplugin::Handlers handlers;
@@ -12,5 +13,7 @@ int main() {
   handlers.check = berth::bridge::Check;
   handlers.gc = berth::bridge::Gc;
   handlers.status = berth::bridge::Status;
-  return berth::cniplugin::RunPlugin(handlers);
+  int rc = berth::cniplugin::RunPlugin(handlers);
+  berth::bridge::TraceMark("result written");
+  return rc;
 }
