@@ -13,7 +13,7 @@ namespace {
 
 constexpr char kTable[] = "inet berth-cni";
 constexpr char kBaseChain[] = "masq-postrouting";
-constexpr int kAttempts = 3;
+constexpr int kAttempts = 5;
 
 absl::Status CheckNames(const std::string& network_name, const std::string& container_id,
                         const std::string& ifname) {
@@ -45,15 +45,18 @@ const char* MapFor(const cninft::Cidr& c) { return c.v6 ? "masq6" : "masq4"; }
 
 // What the table still needs, from its listing: the table, maps and base
 // chain, and the base chain's two dispatch rules (refilled when it has any
-// other number, e.g. two first ADDs racing).
+// other number).
 std::string SetupCommands(const nlohmann::json& listing) {
   std::vector<nlohmann::json> base = cninft::RulesOf(listing, kBaseChain);
-  if (cninft::HasChain(listing, kBaseChain) && base.size() == 2) return "";
+  bool has_base = cninft::HasChain(listing, kBaseChain);
+  if (has_base && base.size() == 2) return "";
+  // `create` (not `add`) for a missing base chain: of two first ADDs racing,
+  // the second fails as a whole and retries, instead of doubling the rules.
   std::string out = absl::StrCat(
       "add table ", kTable, "\n",                                                   //
       "add map ", kTable, " masq4 { type ipv4_addr : verdict; }\n",                 //
       "add map ", kTable, " masq6 { type ipv6_addr : verdict; }\n",                 //
-      "add chain ", kTable, " ", kBaseChain,
+      has_base ? "add" : "create", " chain ", kTable, " ", kBaseChain,
       " { type nat hook postrouting priority srcnat; policy accept; }\n");
   if (!base.empty()) absl::StrAppend(&out, "flush chain ", kTable, " ", kBaseChain, "\n");
   absl::StrAppend(&out, "add rule ", kTable, " ", kBaseChain, " ip saddr vmap @masq4\n",  //

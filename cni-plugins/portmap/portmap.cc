@@ -23,7 +23,7 @@ using cniplugin::CniError;
 using cniplugin::kPluginSpecific;
 using cniplugin::PluginArgs;
 
-constexpr int kAttempts = 3;
+constexpr int kAttempts = 5;
 
 absl::Status AsCniError(const absl::Status& s) {
   if (s.ok() || cniplugin::CniCode(s) != 999) return s;
@@ -110,15 +110,12 @@ absl::StatusOr<nlohmann::json> Add(const PluginArgs& args) {
                      AttachmentCommands(*config, chain, comment, exists)),
         absl::StrCat("portmap ADD for ", args.container_id));
     if (last.ok()) break;
-    if (absl::IsAlreadyExists(last)) {
-      // Another attachment took a port since the listing: name it.
-      auto again = ListTable();
-      if (again.ok()) {
-        if (absl::Status s = CheckConflicts(*config, chain, *again); !s.ok()) return s;
-      }
-      return CniError(kPluginSpecific, absl::StrCat("a hostPort is already in use: ", last.message()));
-    }
-    if (!absl::IsNotFound(last)) return AsCniError(last);
+    // The table changed since the listing: a racing first ADD set it up, or
+    // another attachment took a port (the next listing names it).
+    if (!absl::IsNotFound(last) && !absl::IsAlreadyExists(last)) return AsCniError(last);
+  }
+  if (absl::IsAlreadyExists(last)) {
+    return CniError(kPluginSpecific, absl::StrCat("a hostPort is already in use: ", last.message()));
   }
   if (!last.ok()) return AsCniError(last);
   if (absl::Status s = EnableRouteLocalnet(*config); !s.ok()) {

@@ -68,14 +68,19 @@ std::string SetupCommands(const nlohmann::json& listing, unsigned mark_mask) {
   bool pre_ok = rules_ok("prerouting", 3);
   bool out_ok = rules_ok("output", 4);
   if (pre_ok && out_ok && post_ok) return "";
+  auto Verb = [&](const char* chain) { return cninft::HasChain(listing, chain) ? "add" : "create"; };
   std::string out = absl::StrCat(
       "add table ", kT, "\n",  //
       "add map ", kT, " dnat4 { type ipv4_addr . inet_proto . inet_service : verdict; }\n",
       "add map ", kT, " dnat6 { type ipv6_addr . inet_proto . inet_service : verdict; }\n",
       "add map ", kT, " dnatany { type inet_proto . inet_service : verdict; }\n",
-      "add chain ", kT, " prerouting { type nat hook prerouting priority dstnat; policy accept; }\n",
-      "add chain ", kT, " output { type nat hook output priority -100; policy accept; }\n",
-      "add chain ", kT, " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n");
+      // `create` for a missing base chain: of two first ADDs racing, the
+      // second fails as a whole (and retries) instead of doubling rules.
+      Verb("prerouting"), " chain ", kT,
+      " prerouting { type nat hook prerouting priority dstnat; policy accept; }\n",  //
+      Verb("output"), " chain ", kT, " output { type nat hook output priority -100; policy accept; }\n",
+      Verb("postrouting"), " chain ", kT,
+      " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n");
   auto refill = [&](const char* chain) {
     if (!cninft::RulesOf(listing, chain).empty()) absl::StrAppend(&out, "flush chain ", kT, " ", chain, "\n");
   };

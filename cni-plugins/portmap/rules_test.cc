@@ -95,12 +95,14 @@ TEST(RulesTest, SetupCommandsOnlyWhatIsMissing) {
   std::string text = SetupCommands(listing, 0x20);
   EXPECT_THAT(text, HasSubstr("flush chain inet berth-portmap postrouting\n"));
   EXPECT_THAT(text, Not(HasSubstr("flush chain inet berth-portmap prerouting")));
+  EXPECT_THAT(text, HasSubstr("add chain inet berth-portmap postrouting {"));
   EXPECT_THAT(text, Not(HasSubstr("prerouting fib")));
 }
 
 TEST(RulesTest, SetupCommandsHookAllChains) {
   std::string text = SetupCommands(nlohmann::json(), 0x2000);
   EXPECT_THAT(text, Not(HasSubstr("flush")));
+  EXPECT_THAT(text, HasSubstr("create chain inet berth-portmap prerouting {"));
   for (const char* want :
        {"type nat hook prerouting priority dstnat", "type nat hook output priority -100",
         "type nat hook postrouting priority srcnat", "output ip6 daddr ::1 return",
