@@ -374,6 +374,7 @@ absl::StatusOr<ListResult> EtcdStore::List(const std::string& prefix, const List
 
 absl::StatusOr<int64_t> EtcdStore::Create(const std::string& key, const std::string& value) {
   RETURN_IF_ERROR(ValidateKey(key, "key"));
+  RETURN_IF_ERROR(ValidateValue(key, value));
   grpc::ClientContext ctx;
   SetDeadline(ctx);
   etcdserverpb::TxnRequest req;
@@ -416,6 +417,7 @@ absl::Status ConflictOrGone(const std::string& key, int64_t expected,
 absl::StatusOr<int64_t> EtcdStore::Update(const std::string& key, const std::string& value,
                                           int64_t expected_mod_revision) {
   RETURN_IF_ERROR(ValidateKey(key, "key"));
+  RETURN_IF_ERROR(ValidateValue(key, value));
   if (expected_mod_revision <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "expected mod_revision ", expected_mod_revision, " for key ", Quote(key), ": must be > 0"));

@@ -561,6 +561,7 @@ SqliteStore::WriteResult SqliteStore::Submit(std::unique_ptr<WriteOp> op) {
 
 absl::StatusOr<int64_t> SqliteStore::Create(const std::string& key, const std::string& value) {
   RETURN_IF_ERROR(ValidateKey(key, "key"));
+  RETURN_IF_ERROR(ValidateValue(key, value));
   auto op = std::make_unique<WriteOp>();
   op->kind = OpKind::kCreate;
   op->key = key;
@@ -573,6 +574,7 @@ absl::StatusOr<int64_t> SqliteStore::Create(const std::string& key, const std::s
 absl::StatusOr<int64_t> SqliteStore::Update(const std::string& key, const std::string& value,
                                             int64_t expected_mod_revision) {
   RETURN_IF_ERROR(ValidateKey(key, "key"));
+  RETURN_IF_ERROR(ValidateValue(key, value));
   if (expected_mod_revision <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "expected mod_revision ", expected_mod_revision, " for key ", Quote(key), ": must be > 0"));

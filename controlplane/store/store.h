@@ -158,6 +158,14 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url);
 // prefix end: the last byte below 0xff incremented, the rest dropped).
 std::string PrefixEnd(const std::string& prefix);
 
+// The largest value either backend takes: etcd's default request limit
+// (--max-request-bytes, 1.5 MiB) less room for the key and the request's
+// envelope, so that both backends refuse the same input.
+inline constexpr size_t kMaxValueBytes = 1536 * 1024 - 4096;
+
+// InvalidArgument naming the key and the size when `value` is too large.
+absl::Status ValidateValue(const std::string& key, const std::string& value);
+
 // InvalidArgument naming `field` unless `key` is a usable key: starts with
 // '/', no NUL bytes, at most 1024 bytes.
 absl::Status ValidateKey(const std::string& key, const char* field);

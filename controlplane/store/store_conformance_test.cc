@@ -89,6 +89,23 @@ TEST_P(StoreConformance, EmptyAndBinaryValues) {
   EXPECT_EQ(store_->Get("/registry/x/binary")->value, binary);
 }
 
+TEST_P(StoreConformance, OversizedValuesAreRefusedAlike) {
+  const std::string key = PodKey("ns", "big");
+  std::string big(kMaxValueBytes + 1, 'b');
+  auto r = store_->Create(key, big);
+  ASSERT_TRUE(absl::IsInvalidArgument(r.status())) << r.status();
+  EXPECT_THAT(r.status().message(), HasSubstr(key));
+  EXPECT_THAT(r.status().message(), HasSubstr(absl::StrCat(big.size())));
+  EXPECT_TRUE(absl::IsNotFound(store_->Get(key).status()));
+  // The largest allowed value goes through, and an update to a too large one does not.
+  big.pop_back();
+  auto ok = store_->Create(key, big);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(store_->Get(key)->value.size(), kMaxValueBytes);
+  EXPECT_TRUE(absl::IsInvalidArgument(store_->Update(key, big + "xx", *ok).status()));
+  EXPECT_EQ(*store_->CurrentRevision(), *ok);
+}
+
 TEST_P(StoreConformance, BadKeysChangeNothing) {
   ASSERT_TRUE(store_->Create("/registry/pods/default/a", "v").ok());
   int64_t before = *store_->CurrentRevision();

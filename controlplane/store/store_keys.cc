@@ -36,4 +36,13 @@ absl::Status ValidateKey(const std::string& key, const char* field) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateValue(const std::string& key, const std::string& value) {
+  if (value.size() > kMaxValueBytes) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "value for key %s is %d bytes: at most %d allowed", absl::CHexEscape(key), value.size(),
+        kMaxValueBytes));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace berth::store
