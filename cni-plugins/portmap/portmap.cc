@@ -1,6 +1,7 @@
 #include "cni-plugins/portmap/portmap.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <cstdint>
 #include <set>
@@ -13,6 +14,7 @@
 #include "common/logging.h"
 #include "cni-plugins/nft/nft.h"
 #include "cni-plugins/nft/nft_json.h"
+#include "cni-plugins/portmap/conntrack.h"
 #include "cni-plugins/portmap/portmap_config.h"
 #include "cni-plugins/portmap/rules.h"
 
@@ -55,6 +57,24 @@ absl::Status EnableRouteLocalnet(const PortmapConfig& config) {
     return CniError(kPluginSpecific, absl::StrCat("set ", knob, ": ", s.message()));
   }
   return absl::OkStatus();
+}
+
+// UDP flows to a mapped host port tracked before the mapping existed would
+// keep bypassing the DNAT until they time out: delete them (as the
+// reference does). Best effort: a failure is logged, not fatal.
+void FlushStaleUdp(const PortmapConfig& config) {
+  for (const PortMapping& m : config.mappings) {
+    if (m.protocol != "udp") continue;
+    for (bool v6 : {false, true}) {
+      if (v6 ? !config.container_v6 : !config.container_v4) continue;
+      if (m.family != 0 && m.family != (v6 ? 6 : 4)) continue;
+      auto deleted = DeleteUdpConntrackToPort(v6 ? AF_INET6 : AF_INET, m.host_port);
+      if (!deleted.ok()) {
+        BERTH_LOG(Warning) << "portmap: deleting stale UDP conntrack entries for port "
+                           << m.host_port << ": " << deleted.status().message();
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -118,6 +138,7 @@ absl::StatusOr<nlohmann::json> Add(const PluginArgs& args) {
     return CniError(kPluginSpecific, absl::StrCat("a hostPort is already in use: ", last.message()));
   }
   if (!last.ok()) return AsCniError(last);
+  FlushStaleUdp(*config);
   if (absl::Status s = EnableRouteLocalnet(*config); !s.ok()) {
     // Leak nothing: the rules go again.
     auto listing = ListTable();

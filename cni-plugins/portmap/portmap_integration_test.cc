@@ -383,6 +383,47 @@ TEST_P(PortmapIntegrationTest, TwoPodsTwoPortsAndDelOfOneKeepsTheOther) {
   }
 }
 
+TEST_P(PortmapIntegrationTest, UdpFlowSeenBeforeTheMappingIsRedirected) {
+  CniClient client(Options());
+  // Another pod's mapping first, so the node tracks connections already.
+  std::string other = NewPodNetns("other");
+  ASSERT_TRUE(client.Add(Request("sandbox-other", other, kHostPort + 5)).ok());
+  // A UDP "flow" from a fixed source port to the host port, before it is mapped.
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in src{};
+  src.sin_family = AF_INET;
+  src.sin_port = htons(40123);
+  inet_pton(AF_INET, node_ip_.c_str(), &src.sin_addr);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src), 0);
+  sockaddr_in dst = src;
+  dst.sin_port = htons(kHostPort);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst), 0);
+  timeval tv{.tv_sec = 0, .tv_usec = 300'000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[128];
+  ASSERT_EQ(send(fd, "hi", 2, 0), 2);
+  EXPECT_LT(recv(fd, buf, sizeof buf, 0), 0);  // nobody there yet (port unreachable)
+
+  std::string ns = NewPodNetns("a");
+  AttachmentRequest req = Request("sandbox-a", ns, kHostPort);
+  ASSERT_TRUE(client.Add(req).ok());
+  server_ = std::make_unique<EchoServer>(ns, kContainerPort);
+  ASSERT_TRUE(server_->ok());
+  // The same flow now reaches the pod: its stale conntrack entry was deleted.
+  std::string answer;
+  const int64_t deadline = MonotonicNanos() + 6'000'000'000LL;
+  while (answer.empty() && MonotonicNanos() < deadline) {
+    if (send(fd, "hi", 2, 0) < 0) continue;  // a pending ICMP error is reported once
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n > 0) answer.assign(buf, n);
+  }
+  close(fd);
+  EXPECT_EQ(answer, absl::StrCat("udp ", node_ip_));
+  ASSERT_TRUE(client.Del(req).ok());
+  ASSERT_TRUE(client.Del(Request("sandbox-other", other, kHostPort + 5)).ok());
+}
+
 // Retries `fn` until it gives the expected answer or 10 s pass (IPv6
 // neighbour discovery may need a moment); returns the last answer.
 absl::StatusOr<std::string> ExchangeUntil(const std::function<absl::StatusOr<std::string>()>& fn,
