@@ -1,6 +1,10 @@
 #include "cni-plugins/bridge/bridge_config.h"
 
+#include <sys/random.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <chrono>
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
@@ -51,6 +55,26 @@ std::string HostVethName(const std::string& network, const std::string& containe
   mix(container_id);
   mix(ifname);
   return absl::StrFormat("veth%08x", static_cast<uint32_t>(h ^ (h >> 32)));
+}
+
+std::string RandomHostVethName() {
+  uint32_t r = 0;
+  if (getrandom(&r, sizeof r, 0) != static_cast<ssize_t>(sizeof r)) {
+    r = static_cast<uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count() ^ getpid());
+  }
+  return absl::StrFormat("veth%08x", r);
+}
+
+std::string VethOwner(const std::string& network, const std::string& container_id,
+                      const std::string& ifname) {
+  std::string owner = absl::StrCat("berth-bridge ", network, " ", container_id, " ", ifname);
+  if (owner.size() <= 255) return owner;
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : owner) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return absl::StrFormat("berth-bridge %016x", h);
 }
 
 absl::StatusOr<BridgeConfig> ParseBridgeConfig(const nlohmann::json& config) {

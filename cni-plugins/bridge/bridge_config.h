@@ -43,4 +43,14 @@ bool ValidInterfaceName(const std::string& name);
 std::string HostVethName(const std::string& network, const std::string& container_id,
                          const std::string& ifname);
 
+// A free-form "veth" + 8 random hex digits, for when HostVethName's name is
+// held by another attachment (a hash collision).
+std::string RandomHostVethName();
+
+// What the host veth's alias (IFLA_IFALIAS) says, so that DEL and a repeated
+// ADD only ever touch the veth of this attachment: "berth-bridge <network>
+// <container id> <ifname>" (a hash of it when longer than 255 bytes).
+std::string VethOwner(const std::string& network, const std::string& container_id,
+                      const std::string& ifname);
+
 }  // namespace berth::bridge

@@ -120,6 +120,18 @@ TEST(BridgeConfigTest, HostVethNameIsStableAndDistinct) {
   EXPECT_NE(a, HostVethName("net2", "c1", "eth0"));
   EXPECT_NE(HostVethName("ab", "c", "e"), HostVethName("a", "bc", "e"));
   EXPECT_TRUE(ValidInterfaceName(a));
+  std::string r = RandomHostVethName();
+  EXPECT_THAT(r, ::testing::MatchesRegex("veth[0-9a-f]{8}"));
+  EXPECT_NE(r, RandomHostVethName());
+}
+
+TEST(BridgeConfigTest, VethOwnerNamesTheAttachment) {
+  EXPECT_EQ(VethOwner("net", "c1", "eth0"), "berth-bridge net c1 eth0");
+  EXPECT_NE(VethOwner("net", "c1", "eth0"), VethOwner("net", "c1", "eth1"));
+  std::string long_id(300, 'a');
+  std::string owner = VethOwner("net", long_id, "eth0");
+  EXPECT_LE(owner.size(), 255u);
+  EXPECT_NE(owner, VethOwner("net", long_id + "b", "eth0"));
 }
 
 }  // namespace

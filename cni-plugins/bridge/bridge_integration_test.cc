@@ -486,6 +486,32 @@ TEST_F(BridgeIntegrationTest, BadInputsGiveCniErrorsAndLeakNothing) {
   EXPECT_THAT(version.out["supportedVersions"], ::testing::Contains("1.0.0"));
 }
 
+// A host veth name held by another attachment (a hash collision, or a veth
+// that is not ours) is never touched: ADD takes a random name, DEL finds
+// the pod's veth from its netns.
+TEST_F(BridgeIntegrationTest, HostVethNameCollisionLeavesTheOtherVethAlone) {
+  std::string taken = HostVethName("bt-net", "pod-x", "eth0");
+  ASSERT_TRUE(nl_->CreateVeth({.name = taken, .peer_name = "foreign-peer"}).ok());
+  ASSERT_TRUE(nl_->SetAlias(taken, "someone else").ok());
+  std::string a = NewPodNetns("x");
+  auto config = Config();
+  config["ipMasq"] = false;
+  auto add = Berth("ADD", "pod-x", a, config);
+  ASSERT_EQ(add.exit_code, 0) << add.raw;
+  std::string ours = add.out["interfaces"][1]["name"];
+  EXPECT_NE(ours, taken);
+  EXPECT_THAT(ours, ::testing::MatchesRegex("veth[0-9a-f]{8}"));
+  EXPECT_EQ(nl_->GetLink(ours)->alias, VethOwner("bt-net", "pod-x", "eth0"));
+  auto check = config;
+  check["prevResult"] = add.out;
+  EXPECT_EQ(Berth("CHECK", "pod-x", a, check).exit_code, 0);
+  ASSERT_EQ(Berth("DEL", "pod-x", a, config).exit_code, 0);
+  EXPECT_FALSE(LinkExists(ours));
+  EXPECT_TRUE(LinkExists(taken));
+  EXPECT_EQ(nl_->GetLink(taken)->alias, "someone else");
+  EXPECT_TRUE(AllocatedIps().empty());
+}
+
 // The reference's forceAddress rules for the gateway address on the bridge.
 TEST_F(BridgeIntegrationTest, ForceAddressReplacesAnotherBridgeAddress) {
   ASSERT_TRUE(nl_->CreateBridge("bt0", 0, false).ok());

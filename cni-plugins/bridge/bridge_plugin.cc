@@ -177,21 +177,31 @@ absl::StatusOr<nlohmann::json> AddAttached(const PluginArgs& args, const BridgeC
                          .mac = netlink::RandomMac(),
                          .peer_mac = config.runtime_mac.empty() ? netlink::RandomMac()
                                                                 : config.runtime_mac};
+  std::string owner = VethOwner(config.network_name, args.container_id, args.ifname);
   absl::Status created = nl.CreateVeth(spec);
   if (created.code() == absl::StatusCode::kAlreadyExists) {
-    if (cnl->GetLink(args.ifname).ok()) {
+    if (cnl->LinkIndex(args.ifname).ok()) {
       return CniError(cniplugin::kPluginSpecific,
                       absl::StrCat("container interface \"", args.ifname, "\" already exists in ",
                                    args.netns));
     }
-    // A host side left over from an attachment whose netns is gone.
-    absl::Status stale = nl.DeleteLink(host_name);
-    if (!stale.ok() && stale.code() != absl::StatusCode::kNotFound) return stale;
+    // The host name is taken: by this attachment's own earlier veth (its
+    // other end in another netns), which goes; or by another attachment's (a
+    // hash collision), which stays while this one takes a random name (DEL
+    // then finds it from the pod side).
+    auto existing = nl.GetLink(host_name);
+    if (existing.ok() && existing->alias == owner) {
+      absl::Status stale = nl.DeleteLink(existing->index);
+      if (!stale.ok() && stale.code() != absl::StatusCode::kNotFound) return stale;
+    } else {
+      spec.name = host_name = RandomHostVethName();
+    }
     created = nl.CreateVeth(spec);
   }
   RETURN_IF_ERROR(Context(created, "create the pod's veth pair"));
   Trace::Mark("veth created");
   state.host_veth = host_name;
+  RETURN_IF_ERROR(nl.SetAlias(host_name, owner));
   if (config.hairpin_mode) {
     ASSIGN_OR_RETURN(int host_index, nl.LinkIndex(host_name));
     RETURN_IF_ERROR(nl.SetHairpin(host_index, true));
@@ -299,7 +309,15 @@ absl::StatusOr<nlohmann::json> Del(const PluginArgs& args) {
   if (!nl.ok()) {
     link = nl.status();
   } else {
-    link = (*nl)->DeleteLink(HostVethName(config.network_name, args.container_id, args.ifname));
+    // Only a veth whose alias says it is this attachment's.
+    auto host = (*nl)->GetLink(HostVethName(config.network_name, args.container_id, args.ifname));
+    if (host.ok() && host->alias == VethOwner(config.network_name, args.container_id, args.ifname)) {
+      link = (*nl)->DeleteLink(host->index);
+    } else {
+      link = host.ok() || host.status().code() == absl::StatusCode::kNotFound
+                 ? absl::Status(absl::NotFoundError("not ours"))
+                 : host.status();
+    }
     if (link.code() == absl::StatusCode::kNotFound) {
       link = absl::OkStatus();
       // Not ours by name (or gone): the pod side, when the netns is still there.
@@ -334,10 +352,24 @@ absl::StatusOr<nlohmann::json> Check(const PluginArgs& args) {
   ASSIGN_OR_RETURN(Netns netns, OpenPodNetns(args.netns));
   ASSIGN_OR_RETURN(auto nl, Netlink::Open());
   ASSIGN_OR_RETURN(LinkInfo br, nl->GetLink(config.bridge));
+  // The host veth the result named (an interface without a sandbox that is
+  // not the bridge), else the name ADD gives it.
   std::string host_name = HostVethName(config.network_name, args.container_id, args.ifname);
+  if (auto ifs = config.prev_result.find("interfaces"); ifs != config.prev_result.end() && ifs->is_array()) {
+    for (const auto& i : *ifs) {
+      if (i.is_object() && !i.contains("sandbox") && i.value("name", "") != config.bridge &&
+          !i.value("name", "").empty()) {
+        host_name = i.value("name", "");
+      }
+    }
+  }
   auto host = nl->GetLink(host_name);
   if (!host.ok()) {
     return CniError(cniplugin::kPluginSpecific, absl::StrCat("host veth ", host_name, ": ", host.status().message()));
+  }
+  if (host->alias != VethOwner(config.network_name, args.container_id, args.ifname)) {
+    return CniError(cniplugin::kPluginSpecific,
+                    absl::StrCat("host veth ", host_name, " belongs to another attachment (", host->alias, ")"));
   }
   if (host->master != br.index) {
     return CniError(cniplugin::kPluginSpecific,

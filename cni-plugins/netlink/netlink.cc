@@ -177,6 +177,11 @@ absl::StatusOr<LinkInfo> QueryLink(nl_sock* sock, int index, const std::string& 
     if (tb[IFLA_IFNAME] != nullptr) info.name = nla_get_string(tb[IFLA_IFNAME]);
     if (tb[IFLA_MTU] != nullptr) info.mtu = nla_get_u32(tb[IFLA_MTU]);
     if (tb[IFLA_MASTER] != nullptr) info.master = static_cast<int>(nla_get_u32(tb[IFLA_MASTER]));
+    if (tb[IFLA_IFALIAS] != nullptr && nla_len(tb[IFLA_IFALIAS]) > 0) {
+      info.alias.assign(static_cast<const char*>(nla_data(tb[IFLA_IFALIAS])),
+                        strnlen(static_cast<const char*>(nla_data(tb[IFLA_IFALIAS])),
+                                static_cast<size_t>(nla_len(tb[IFLA_IFALIAS]))));
+    }
     if (tb[IFLA_ADDRESS] != nullptr && nla_len(tb[IFLA_ADDRESS]) > 0) {
       const auto* b = static_cast<const uint8_t*>(nla_data(tb[IFLA_ADDRESS]));
       std::string mac;
@@ -310,6 +315,17 @@ absl::Status Netlink::ChangeFlags(int index, unsigned flags, unsigned mask, cons
   auto msg = NewMsg(RTM_NEWLINK, 0);
   if (absl::Status s = PutLinkHeader(msg.get(), AF_UNSPEC, index, flags, mask); !s.ok()) return s;
   return Request(sock_, std::move(msg), absl::StrCat(what, " link #", index));
+}
+
+absl::Status Netlink::SetAlias(const std::string& name, const std::string& alias) {
+  if (alias.size() > 255) return absl::InvalidArgumentError(absl::StrCat("alias of ", name, " is too long"));
+  auto msg = NewMsg(RTM_NEWLINK, 0);
+  if (absl::Status s = PutLinkHeader(msg.get(), AF_UNSPEC, 0, 0, 0); !s.ok()) return s;
+  if (nla_put_string(msg.get(), IFLA_IFNAME, name.c_str()) < 0 ||
+      nla_put_string(msg.get(), IFLA_IFALIAS, alias.c_str()) < 0) {
+    return absl::ResourceExhaustedError("netlink message too small");
+  }
+  return Request(sock_, std::move(msg), absl::StrCat("set the alias of ", name));
 }
 
 absl::Status Netlink::SetUp(int index) { return ChangeFlags(index, IFF_UP, IFF_UP, "bring up"); }

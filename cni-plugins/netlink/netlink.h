@@ -30,6 +30,7 @@ struct LinkInfo {
   unsigned flags = 0;      // IFF_*
   int master = 0;          // ifindex of the master (bridge), 0 when none
   std::string mac;         // "0a:58:..." (lower case)
+  std::string alias;       // IFLA_IFALIAS ("" when none)
   bool up() const;
   bool promisc() const;
 };
@@ -82,6 +83,8 @@ class Netlink {
   absl::Status DeleteLink(int index);
 
   absl::Status SetUp(int index);
+  // Sets the link's alias (IFLA_IFALIAS, up to 255 bytes) by name.
+  absl::Status SetAlias(const std::string& name, const std::string& alias);
   absl::Status SetMaster(int index, int master_index);
   absl::Status SetMtu(int index, unsigned mtu);
   absl::Status SetPromisc(int index, bool on);

@@ -161,6 +161,10 @@ TEST_F(NetlinkTest, MtuMasterPromiscAndDeleteByIndex) {
   EXPECT_EQ(nl_->CreateVeth({.name = "vt-a", .peer_name = "vt-c"}).code(),
             absl::StatusCode::kAlreadyExists);
   auto a = *nl_->GetLink("vt-a");
+  EXPECT_EQ(a.alias, "");
+  ASSERT_TRUE(nl_->SetAlias("vt-a", "berth/net/c1/eth0").ok());
+  EXPECT_EQ(nl_->GetLink("vt-a")->alias, "berth/net/c1/eth0");
+  EXPECT_EQ(nl_->SetAlias("nope", "x").code(), absl::StatusCode::kNotFound);
   ASSERT_TRUE(nl_->SetMtu(a.index, 1280).ok());
   ASSERT_TRUE(nl_->SetMaster(a.index, br.index).ok());
   auto after = *nl_->GetLink(a.index);
