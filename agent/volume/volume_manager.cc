@@ -40,18 +40,6 @@ absl::Status CheckUid(const std::string& uid) {
   return absl::OkStatus();
 }
 
-// The pod's memory limit when every container sets one (the tmpfs size of a
-// Memory emptyDir without sizeLimit, as the kubelet sizes it).
-std::optional<int64_t> PodMemoryLimit(const k8s::Pod& pod) {
-  int64_t sum = 0;
-  for (const auto& c : pod.spec.containers) {
-    auto it = c.resources.limits.find("memory");
-    if (it == c.resources.limits.end()) return std::nullopt;
-    sum += it->second.Value();
-  }
-  return sum > 0 ? std::optional<int64_t>(sum) : std::nullopt;
-}
-
 }  // namespace
 
 VolumeManager::VolumeManager(Options options)
@@ -121,8 +109,8 @@ absl::StatusOr<PodVolumes> VolumeManager::SetUp(const k8s::Pod& pod) {
       pv.host_path = v.hostPath->path;
     } else if (plan.kind == "emptyDir") {
       pv.host_path = absl::StrCat(pod_dir, "/volumes/", kEmptyDirPlugin, "/", v.name);
-      std::optional<int64_t> size = PodMemoryLimit(pod);
-      if (!size && node_.memory_bytes > 0) size = node_.memory_bytes;
+      std::optional<int64_t> size;
+      if (v.emptyDir->medium == "Memory") size = MemoryEmptyDirSize(*v.emptyDir, pod, node_.memory_bytes);
       absl::Status st = SetUpEmptyDir(pv.host_path, *v.emptyDir, size);
       if (st.ok() && fs_group) st = SetVolumeOwnership(pv.host_path, static_cast<gid_t>(*fs_group), false, change_policy);
       if (!st.ok()) return Annotate(st, absl::StrCat("volume \"", v.name, "\""));

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "agent/volume/empty_dir.h"
 #include "agent/volume/mount_table.h"
 #include "agent/volume/testing/volume_test_env.h"
 
@@ -115,6 +116,43 @@ TEST_F(VolumeManagerTest, MemoryEmptyDirIsTmpfsWithSizeLimit) {
   EXPECT_EQ(MountCount(dir), 0);
   EXPECT_FALSE(PathExists(root_ + "/pods/uid-1"));
   EXPECT_TRUE(manager_->TearDown("uid-1").ok());  // again: nothing to do
+}
+
+TEST_F(VolumeManagerTest, MemoryEmptyDirWithoutSizeLimitGetsThePodLimit) {
+  pod_.spec.containers[0].resources.limits["memory"] = *k8s::Quantity::Parse("2Mi");
+  pod_.spec.volumes = {EmptyDir("shm", "Memory")};
+  auto vols = manager_->SetUp(pod_);
+  ASSERT_TRUE(vols.ok()) << vols.status();
+  struct statfs fs;
+  ASSERT_EQ(statfs(vols->at("shm").host_path.c_str(), &fs), 0);
+  EXPECT_EQ(static_cast<int64_t>(fs.f_blocks) * fs.f_bsize, 2 << 20);
+}
+
+TEST(MemoryEmptyDirSizeTest, SmallestOfNodePodAndSizeLimit) {
+  k8s::Pod pod;
+  k8s::Container c;
+  c.name = "a";
+  pod.spec.containers = {c};
+  k8s::EmptyDirVolumeSource src{"Memory", std::nullopt};
+  const int64_t node = 1LL << 30;
+  EXPECT_EQ(MemoryEmptyDirSize(src, pod, node), node);  // no limits anywhere
+  src.sizeLimit = *k8s::Quantity::Parse("1Mi");
+  EXPECT_EQ(MemoryEmptyDirSize(src, pod, node), 1 << 20);
+  src.sizeLimit = *k8s::Quantity::Parse("2Gi");
+  EXPECT_EQ(MemoryEmptyDirSize(src, pod, node), node);  // never more than the node has
+  pod.spec.containers[0].resources.limits["memory"] = *k8s::Quantity::Parse("64Mi");
+  k8s::Container init;
+  init.name = "init";
+  init.resources.limits["memory"] = *k8s::Quantity::Parse("128Mi");
+  pod.spec.initContainers = {init};
+  EXPECT_EQ(MemoryEmptyDirSize(src, pod, node), 128 << 20);  // the largest init container
+  pod.spec.initContainers[0].restartPolicy = "Always";        // a sidecar adds up
+  EXPECT_EQ(MemoryEmptyDirSize(src, pod, node), 192 << 20);
+  pod.spec.initContainers.clear();
+  k8s::Container unlimited;
+  unlimited.name = "b";
+  pod.spec.containers.push_back(unlimited);
+  EXPECT_EQ(MemoryEmptyDirSize(src, pod, node), node);  // one container without a limit: no pod limit
 }
 
 TEST_F(VolumeManagerTest, BadVolumeChangesNothing) {
