@@ -93,45 +93,84 @@ class EtcdWatchStream {
     return broken_;
   }
 
-  // Creates a watch and waits until etcd confirms it (or refuses it).
-  absl::StatusOr<int64_t> Create(const std::string& prefix, int64_t from, bool progress,
-                                 std::shared_ptr<WatchQueue> queue, absl::Duration timeout) {
-    auto created = std::make_shared<std::promise<absl::Status>>();
-    std::future<absl::Status> done = created->get_future();
-    int64_t id;
+  struct Handle {
+    int64_t watch_id;
+    int64_t sub_id;
+  };
+
+  // Subscribes `queue` to changes under `prefix` from `from` on, waiting
+  // until etcd confirms the watch (or refuses it). With `shared`, watchers of
+  // the same prefix and progress setting share one etcd watch (started
+  // from `from`), and this subscriber gets only revisions after
+  // `skip_through`; etcd then sends each event once, not once per watcher.
+  absl::StatusOr<Handle> Subscribe(const std::string& prefix, int64_t from, bool progress,
+                                   bool shared, int64_t skip_through,
+                                   std::shared_ptr<WatchQueue> queue, absl::Duration timeout) {
+    const std::string share_key = absl::StrCat(progress ? "p" : "-", prefix);
+    Handle h{0, 0};
+    std::shared_future<absl::Status> created;
+    bool send_create = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (broken_) return absl::UnavailableError("etcd watch stream is broken");
-      id = next_id_++;
-      watches_[id] = Entry{std::move(queue), created};
+      auto it = shared ? shared_.find(share_key) : shared_.end();
+      if (it != shared_.end()) {
+        h.watch_id = it->second;
+      } else {
+        h.watch_id = next_id_++;
+        Entry& e = watches_[h.watch_id];
+        e.created_promise = std::make_shared<std::promise<absl::Status>>();
+        e.created = e.created_promise->get_future().share();
+        if (shared) {
+          e.share_key = share_key;
+          shared_[share_key] = h.watch_id;
+        }
+        send_create = true;
+      }
+      Entry& e = watches_[h.watch_id];
+      h.sub_id = next_sub_++;
+      e.subs[h.sub_id] = Sub{std::move(queue), skip_through};
+      created = e.created;
     }
-    etcdserverpb::WatchRequest req;
-    auto* c = req.mutable_create_request();
-    c->set_key(prefix);
-    c->set_range_end(PrefixEnd(prefix));
-    c->set_start_revision(from);
-    c->set_prev_kv(true);
-    c->set_progress_notify(progress);
-    c->set_watch_id(id);
-    if (!Write(req)) {
-      Forget(id);
-      return absl::UnavailableError("etcd: writing a watch create request failed");
+    if (send_create) {
+      etcdserverpb::WatchRequest req;
+      auto* c = req.mutable_create_request();
+      c->set_key(prefix);
+      c->set_range_end(PrefixEnd(prefix));
+      c->set_start_revision(from);
+      c->set_prev_kv(true);
+      c->set_progress_notify(progress);
+      c->set_watch_id(h.watch_id);
+      if (!Write(req)) {
+        Fail(h.watch_id, absl::UnavailableError("etcd: writing a watch create request failed"));
+      }
     }
-    if (done.wait_for(absl::ToChronoMilliseconds(timeout)) != std::future_status::ready) {
-      Cancel(id);
+    if (created.wait_for(absl::ToChronoMilliseconds(timeout)) != std::future_status::ready) {
+      Unsubscribe(h);
       return absl::DeadlineExceededError(
           absl::StrCat("etcd did not confirm the watch on ", Quote(prefix), " within ",
                        absl::FormatDuration(timeout)));
     }
-    absl::Status st = done.get();
-    if (!st.ok()) return st;
-    return id;
+    absl::Status st = created.get();
+    if (!st.ok()) {
+      Unsubscribe(h);
+      return st;
+    }
+    return h;
   }
 
-  void Cancel(int64_t id) {
-    if (!Forget(id)) return;
+  // Removes a subscriber; the etcd watch goes with its last one.
+  void Unsubscribe(const Handle& h) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = watches_.find(h.watch_id);
+      if (it == watches_.end()) return;
+      it->second.subs.erase(h.sub_id);
+      if (!it->second.subs.empty()) return;
+      Forget(it);
+    }
     etcdserverpb::WatchRequest req;
-    req.mutable_cancel_request()->set_watch_id(id);
+    req.mutable_cancel_request()->set_watch_id(h.watch_id);
     Write(req);
   }
 
@@ -142,9 +181,16 @@ class EtcdWatchStream {
   }
 
  private:
-  struct Entry {
+  struct Sub {
     std::shared_ptr<WatchQueue> queue;
-    std::shared_ptr<std::promise<absl::Status>> created;  // until confirmed
+    int64_t skip_through = 0;  // revisions up to here are not for this subscriber
+  };
+  struct Entry {
+    std::map<int64_t, Sub> subs;
+    std::shared_ptr<std::promise<absl::Status>> created_promise;  // until answered
+    std::shared_future<absl::Status> created;
+    bool confirmed = false;
+    std::string share_key;  // empty when not shared
   };
 
   EtcdWatchStream() = default;
@@ -154,9 +200,29 @@ class EtcdWatchStream {
     return rw_->Write(req);
   }
 
-  bool Forget(int64_t id) {
+  // mu_ held.
+  void Forget(std::map<int64_t, Entry>::iterator it) {
+    if (!it->second.share_key.empty()) {
+      auto s = shared_.find(it->second.share_key);
+      if (s != shared_.end() && s->second == it->first) shared_.erase(s);
+    }
+    if (it->second.created_promise) {
+      it->second.created_promise->set_value(absl::CancelledError("watch cancelled"));
+    }
+    watches_.erase(it);
+  }
+
+  // Ends one etcd watch with `why` for all its subscribers.
+  void Fail(int64_t watch_id, const absl::Status& why) {
     std::lock_guard<std::mutex> lock(mu_);
-    return watches_.erase(id) > 0;
+    auto it = watches_.find(watch_id);
+    if (it == watches_.end()) return;
+    if (it->second.created_promise) {
+      it->second.created_promise->set_value(why);
+      it->second.created_promise.reset();
+    }
+    for (auto& [id, sub] : it->second.subs) sub.queue->Close(why);
+    Forget(it);
   }
 
   static EventPtr MakeBookmark(int64_t revision) {
@@ -166,38 +232,43 @@ class EtcdWatchStream {
     return ev;
   }
 
+  static void Bookmark(Sub& sub, int64_t rev) {
+    sub.queue->Push(MakeBookmark(std::max({rev, sub.skip_through, sub.queue->last_revision()})));
+  }
+
   void Dispatch(const etcdserverpb::WatchResponse& resp) {
-    std::lock_guard<std::mutex> lock(mu_);
     const int64_t rev = resp.header().revision();
+    if (resp.canceled()) {
+      Fail(resp.watch_id(),
+           resp.compact_revision() > 0
+               ? absl::OutOfRangeError(absl::StrCat("watch start revision compacted (oldest kept: ",
+                                                    resp.compact_revision(), ")"))
+               : absl::UnavailableError(absl::StrCat("etcd cancelled the watch: ",
+                                                     resp.cancel_reason())));
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
     if (resp.watch_id() == -1) {
       // A progress response for the whole stream.
       for (auto& [id, e] : watches_) {
-        if (!e.created) e.queue->Push(MakeBookmark(std::max(rev, e.queue->last_revision())));
+        if (!e.confirmed) continue;
+        for (auto& [sid, sub] : e.subs) Bookmark(sub, rev);
       }
       return;
     }
     auto it = watches_.find(resp.watch_id());
     if (it == watches_.end()) return;  // cancelled by us
     Entry& e = it->second;
-    if (resp.canceled()) {
-      absl::Status why =
-          resp.compact_revision() > 0
-              ? absl::OutOfRangeError(absl::StrCat("watch start revision compacted (oldest kept: ",
-                                                   resp.compact_revision(), ")"))
-              : absl::UnavailableError(absl::StrCat("etcd cancelled the watch: ",
-                                                    resp.cancel_reason()));
-      if (e.created) e.created->set_value(why);
-      e.queue->Close(why);
-      watches_.erase(it);
-      return;
-    }
-    if (resp.created() && e.created) {
-      e.created->set_value(absl::OkStatus());
-      e.created.reset();
+    if (resp.created()) {
+      e.confirmed = true;
+      if (e.created_promise) {
+        e.created_promise->set_value(absl::OkStatus());
+        e.created_promise.reset();
+      }
     }
     if (resp.events_size() == 0) {
       if (!resp.created() && rev > 0) {
-        e.queue->Push(MakeBookmark(std::max(rev, e.queue->last_revision())));
+        for (auto& [sid, sub] : e.subs) Bookmark(sub, rev);
       }
       return;
     }
@@ -211,7 +282,10 @@ class EtcdWatchStream {
         ev->kv.create_revision = 0;
       }
       if (pe.has_prev_kv() && !pe.prev_kv().key().empty()) ev->prev = FromPb(pe.prev_kv());
-      e.queue->Push(std::move(ev));
+      EventPtr shared_ev = std::move(ev);
+      for (auto& [sid, sub] : e.subs) {
+        if (shared_ev->revision > sub.skip_through) sub.queue->Push(shared_ev);
+      }
     }
   }
 
@@ -224,10 +298,11 @@ class EtcdWatchStream {
     absl::Status why = absl::UnavailableError(absl::StrCat(
         "etcd watch stream ended: ", st.ok() ? std::string("closed") : st.error_message()));
     for (auto& [id, e] : watches_) {
-      if (e.created) e.created->set_value(why);
-      e.queue->Close(why);
+      if (e.created_promise) e.created_promise->set_value(why);
+      for (auto& [sid, sub] : e.subs) sub.queue->Close(why);
     }
     watches_.clear();
+    shared_.clear();
   }
 
   grpc::ClientContext ctx_;
@@ -235,8 +310,10 @@ class EtcdWatchStream {
       rw_;
   std::mutex write_mu_;
   std::mutex mu_;
-  std::map<int64_t, Entry> watches_;
+  std::map<int64_t, Entry> watches_;          // by etcd watch_id
+  std::map<std::string, int64_t> shared_;     // share key -> etcd watch_id
   int64_t next_id_ = 1;
+  int64_t next_sub_ = 1;
   bool broken_ = false;
   std::thread reader_;
 };
@@ -245,9 +322,9 @@ namespace {
 
 class EtcdWatcher : public Watcher {
  public:
-  EtcdWatcher(std::shared_ptr<EtcdWatchStream> stream, int64_t id,
+  EtcdWatcher(std::shared_ptr<EtcdWatchStream> stream, EtcdWatchStream::Handle handle,
               std::shared_ptr<WatchQueue> queue)
-      : stream_(std::move(stream)), id_(id), queue_(std::move(queue)) {}
+      : stream_(std::move(stream)), handle_(handle), queue_(std::move(queue)) {}
   ~EtcdWatcher() override { Stop(); }
 
   absl::StatusOr<std::vector<EventPtr>> Next(absl::Time deadline) override {
@@ -256,12 +333,12 @@ class EtcdWatcher : public Watcher {
   void RequestProgress() override { stream_->RequestProgress(); }
   void Stop() override {
     queue_->Close(absl::CancelledError("watch stopped"));
-    stream_->Cancel(id_);
+    stream_->Unsubscribe(handle_);
   }
 
  private:
   std::shared_ptr<EtcdWatchStream> stream_;
-  int64_t id_;
+  EtcdWatchStream::Handle handle_;
   std::shared_ptr<WatchQueue> queue_;
 };
 
@@ -514,13 +591,21 @@ absl::StatusOr<std::unique_ptr<Watcher>> EtcdStore::Watch(const std::string& pre
       if (!absl::IsInvalidArgument(s)) return s;  // a future start is allowed
     }
   }
+  // "After now" watches of one prefix share one etcd watch; each starts
+  // after the revision current when it was made.
+  const bool shared = options.from_revision == 0;
+  int64_t from = options.from_revision, skip_through = 0;
+  if (shared) {
+    ASSIGN_OR_RETURN(skip_through, CurrentRevision());
+    from = skip_through + 1;
+  }
   auto queue = std::make_shared<WatchQueue>(options_.watch_queue_limit);
   ASSIGN_OR_RETURN(auto stream, WatchStream());
-  ASSIGN_OR_RETURN(int64_t id,
-                   stream->Create(prefix, options.from_revision,
-                                  options.progress_interval > absl::ZeroDuration(), queue,
-                                  options_.request_timeout));
-  return std::unique_ptr<Watcher>(new EtcdWatcher(std::move(stream), id, std::move(queue)));
+  ASSIGN_OR_RETURN(EtcdWatchStream::Handle handle,
+                   stream->Subscribe(prefix, from,
+                                     options.progress_interval > absl::ZeroDuration(), shared,
+                                     skip_through, queue, options_.request_timeout));
+  return std::unique_ptr<Watcher>(new EtcdWatcher(std::move(stream), handle, std::move(queue)));
 }
 
 absl::Status EtcdStore::Compact(int64_t revision) {

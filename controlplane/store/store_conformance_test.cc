@@ -317,6 +317,30 @@ TEST_P(StoreConformance, WatchOrderAndPrevValues) {
   EXPECT_TRUE(absl::IsCancelled(after.status())) << after.status();
 }
 
+// "From now" means after the revision current when Watch returned, also
+// for a watch made while another one on the same prefix is already open.
+TEST_P(StoreConformance, WatchFromNowStartsAfterEarlierWrites) {
+  auto first = store_->Watch("/registry/pods/", {});
+  ASSERT_TRUE(first.ok()) << first.status();
+  int64_t r1 = *store_->Create(PodKey("ns", "one"), "1");
+  auto second = store_->Watch("/registry/pods/", {});
+  ASSERT_TRUE(second.ok()) << second.status();
+  int64_t r2 = *store_->Create(PodKey("ns", "two"), "2");
+  auto a = Collect(**first, 2);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0]->revision, r1);
+  EXPECT_EQ(a[1]->revision, r2);
+  auto b = Collect(**second, 1);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0]->revision, r2);
+  // Stopping one leaves the other running.
+  (*first)->Stop();
+  int64_t r3 = *store_->Create(PodKey("ns", "three"), "3");
+  auto c = Collect(**second, 1);
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0]->revision, r3);
+}
+
 TEST_P(StoreConformance, WatchFromPastRevisionThenLive) {
   const std::string key = PodKey("ns", "h");
   int64_t r1 = *store_->Create(key, "v1");
