@@ -4,7 +4,10 @@
 // condition wait with a deadline.
 #include "agent/prober/probe_manager.h"
 
+#include <sys/resource.h>
+
 #include <atomic>
+#include <cstdio>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -343,6 +346,82 @@ TEST_F(ProbeManagerTest, HundredPodsOnTwoThreads) {
   for (int i = 0; i < 100; ++i) EXPECT_TRUE(manager_->IsReady(absl::StrCat("pod-", i), "app"));
   for (int i = 0; i < 100; ++i) manager_->RemovePod(absl::StrCat("pod-", i));
   EXPECT_EQ(manager_->WorkerCount(), 0u);
+}
+
+}  // namespace
+}  // namespace berth::agent::prober
+
+namespace berth::agent::prober {
+namespace {
+
+// Not run by default: the manager's own CPU at 100 pods with real periods.
+//   prober_probe_manager_test --gtest_also_run_disabled_tests --gtest_filter='*Cost*'
+double CpuSeconds() {
+  rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+TEST(ProbeManagerCostTest, DISABLED_HundredPodsThreeExecProbesEachForTenSeconds) {
+  std::atomic<int> probes{0};
+  ProbeManager::Options o;
+  o.exec = [&](const std::string&, const std::vector<std::string>&, absl::Duration) -> absl::StatusOr<ExecResult> {
+    ++probes;
+    return ExecResult{0, ""};
+  };
+  ProbeManager manager(std::move(o));
+  for (int i = 0; i < 100; ++i) {
+    k8s::Pod pod;
+    pod.metadata.uid = absl::StrCat("pod-", i);
+    k8s::Container c;
+    c.name = "app";
+    for (auto* p : {&c.startupProbe, &c.livenessProbe, &c.readinessProbe}) {
+      k8s::Probe probe;
+      probe.exec = k8s::ExecAction{{"true"}};
+      probe.periodSeconds = 1;
+      *p = probe;
+    }
+    pod.spec.containers.push_back(c);
+    manager.AddPod(pod);
+    manager.ContainerStarted(pod.metadata.uid, "app", absl::StrCat("c-", i), absl::Now());
+  }
+  double cpu0 = CpuSeconds();
+  absl::Time t0 = absl::Now();
+  absl::SleepFor(absl::Seconds(10));  // measuring, not waiting for an event
+  double cpu = CpuSeconds() - cpu0;
+  double wall = absl::ToDoubleSeconds(absl::Now() - t0);
+  std::printf("100 pods, 300 workers: %d probes in %.1f s, CPU %.3f s = %.2f%% of one core\n", probes.load(), wall,
+              cpu, 100 * cpu / wall);
+  EXPECT_GT(probes.load(), 1500);  // ~200 per second (startup stops after success)
+}
+
+TEST(ProbeManagerCostTest, DISABLED_HundredPodsHttpReadinessForTenSeconds) {
+  testing::TestHttpServer server([](const testing::RecordedRequest&) { return testing::TestResponse{200, {}, "ok"}; });
+  ProbeManager::Options o;
+  ProbeManager manager(std::move(o));
+  for (int i = 0; i < 100; ++i) {
+    k8s::Pod pod;
+    pod.metadata.uid = absl::StrCat("pod-", i);
+    k8s::Container c;
+    c.name = "web";
+    k8s::Probe probe;
+    probe.httpGet = k8s::HTTPGetAction{"/healthz", k8s::IntOrString::Int(server.port()), "", "HTTP", {}};
+    probe.periodSeconds = 1;
+    c.readinessProbe = probe;
+    pod.spec.containers.push_back(c);
+    manager.AddPod(pod);
+    manager.SetPodIP(pod.metadata.uid, "127.0.0.1");
+    manager.ContainerStarted(pod.metadata.uid, "web", absl::StrCat("c-", i), absl::Now());
+  }
+  double cpu0 = CpuSeconds();
+  absl::Time t0 = absl::Now();
+  absl::SleepFor(absl::Seconds(10));  // measuring, not waiting for an event
+  double cpu = CpuSeconds() - cpu0;
+  double wall = absl::ToDoubleSeconds(absl::Now() - t0);
+  size_t requests = server.requests().size();
+  std::printf("100 pods, HTTP readiness every 1 s: %zu requests in %.1f s, CPU (prober + test server) %.3f s = %.2f%%\n",
+              requests, wall, cpu, 100 * cpu / wall);
+  EXPECT_GT(requests, 800u);
 }
 
 }  // namespace
