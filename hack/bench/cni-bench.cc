@@ -121,6 +121,7 @@ struct Chain {
   std::string bridge_path;
   std::string cni_path;
   nlohmann::json config;
+  std::string extra_env;  // "K=V" or 
   std::vector<double> add, del, add_cpu, del_cpu;
 };
 
@@ -213,13 +214,19 @@ int main(int argc, char** argv) {
                     absl::StrCat(berth_dir, ":", berth_ipam_dir), make_config("berth-bridge", "berth-host-local", "benchb0")});
   chains.push_back({"reference (bridge + host-local)", absl::StrCat(reference_dir, "/bridge"), reference_dir,
                     make_config("bridge", "host-local", "benchr0")});
+  // berth-bridge with berth-host-local exec'd like any IPAM plugin, to show
+  // what the in-process shortcut saves.
+  chains.push_back({"berth, IPAM exec'd", berth_bridge, absl::StrCat(berth_dir, ":", berth_ipam_dir),
+                    make_config("berth-bridge", "berth-host-local", "benche0"), "BERTH_CNI_EXEC_IPAM=1"});
 
   int failures = 0;
   std::string first_error;
   auto env_for = [&](const Chain& c, const char* command) {
-    return std::vector<std::string>{absl::StrCat("CNI_COMMAND=", command), "CNI_CONTAINERID=bench-pod",
-                                    "CNI_IFNAME=eth0", "CNI_NETNS=" + pod, "CNI_PATH=" + c.cni_path,
-                                    "PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
+    std::vector<std::string> env{absl::StrCat("CNI_COMMAND=", command), "CNI_CONTAINERID=bench-pod",
+                                 "CNI_IFNAME=eth0", "CNI_NETNS=" + pod, "CNI_PATH=" + c.cni_path,
+                                 "PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
+    if (!c.extra_env.empty()) env.push_back(c.extra_env);
+    return env;
   };
   for (int i = 0; i < warmup + iterations; ++i) {
     for (auto& c : chains) {
@@ -295,6 +302,8 @@ int main(int argc, char** argv) {
   out["berth"]["del_cpu"] = line("berth DEL cpu (user+sys)", Summarize(chains[0].del_cpu));
   out["reference"]["add_cpu"] = line("reference ADD cpu (user+sys)", Summarize(chains[1].add_cpu));
   out["reference"]["del_cpu"] = line("reference DEL cpu (user+sys)", Summarize(chains[1].del_cpu));
+  out["berth_exec_ipam"] = {{"add", line("berth, IPAM exec'd: ADD", Summarize(chains[2].add))},
+                            {"del", line("berth, IPAM exec'd: DEL", Summarize(chains[2].del))}};
   out["floor"] = {{"veth_create", line("floor: kernel veth create (netlink)", fadd)},
                   {"veth_delete", line("floor: kernel veth delete (netlink)", fdel)},
                   {"spawn_true", line("floor: spawn /bin/true", Summarize(spawn_floor))}};
