@@ -260,7 +260,8 @@ absl::StatusOr<nlohmann::json> Add(const PluginArgs& args) {
   ASSIGN_OR_RETURN(Netns netns, OpenPodNetns(args.netns));
   AddState state;
   Trace::Mark("config parsed");
-  // IPAM runs (its own process) while the bridge and veth are made.
+  // IPAM runs (its own process, or a thread for berth-host-local) while the
+  // bridge and veth are made.
   if (!config.ipam_type.empty()) {
     ASSIGN_OR_RETURN(IpamDelegate ipam,
                      IpamDelegate::Start(args, config.ipam_type, "ADD"));
