@@ -1,0 +1,346 @@
+#include "absl/time/clock.h"
+#include "agent/pod/kubelet.h"
+
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "agent/pod/labels.h"
+#include "common/fs.h"
+#include "common/logging.h"
+
+namespace berth::agent {
+namespace {
+
+std::string FirstHostIp() {
+  ifaddrs* addrs = nullptr;
+  if (getifaddrs(&addrs) != 0) return "";
+  std::string ip;
+  for (ifaddrs* a = addrs; a; a = a->ifa_next) {
+    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET || (a->ifa_flags & IFF_LOOPBACK)) continue;
+    if (!(a->ifa_flags & IFF_UP)) continue;
+    char buf[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, buf, sizeof(buf));
+    ip = buf;
+    break;
+  }
+  freeifaddrs(addrs);
+  return ip;
+}
+
+int64_t NodeMemoryBytes() {
+  auto text = ReadFile("/proc/meminfo");
+  if (!text.ok()) return 0;
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+    if (!absl::StartsWith(line, "MemTotal:")) continue;
+    std::vector<std::string> f = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    int64_t kb = 0;
+    if (f.size() >= 2 && absl::SimpleAtoi(f[1], &kb)) return kb * 1024;
+  }
+  return 0;
+}
+
+PodSyncOptions SyncOptions(const KubeletOptions& o) {
+  PodSyncOptions s;
+  s.cri.pod_logs_dir = o.config.podLogsDir;
+  s.cri.cluster_dns = o.config.clusterDNS;
+  s.cri.cluster_domain = o.config.clusterDomain;
+  if (!o.config.resolvConf.empty()) {
+    auto text = ReadFile(o.config.resolvConf);
+    if (text.ok()) s.cri.host_resolv_conf = *text;
+  }
+  s.cri.node_memory_bytes = NodeMemoryBytes();
+  s.cri.node_milli_cpu = sysconf(_SC_NPROCESSORS_ONLN) * 1000;
+  s.pods_dir = o.pods_dir;
+  s.runtime_name = o.runtime_name;
+  s.host_ip = FirstHostIp();
+  s.serialize_image_pulls = o.config.serializeImagePulls;
+  s.backoff_base = o.config.crashLoopBackOffBase;
+  s.backoff_max = o.config.crashLoopBackOffMax;
+  return s;
+}
+
+}  // namespace
+
+Kubelet::Kubelet(RuntimeService* runtime, ImageService* images, KubeletOptions options)
+    : runtime_(runtime),
+      images_(images),
+      options_(std::move(options)),
+      syncer_(runtime, images, &events_, SyncOptions(options_)),
+      config_([this](const std::vector<PodUpdate>& updates) { HandleUpdates(updates); },
+              [this](const std::string& source, const k8s::Pod& pod, const std::string& other) {
+                events_.Record("Warning", PodObject(pod), "DuplicatePod",
+                               absl::StrCat("pod from source ", source, " has the name of a pod from ", other,
+                                            "; the first one wins"));
+              }) {}
+
+Kubelet::~Kubelet() { Stop(); }
+
+absl::Status Kubelet::Start() {
+  workers_ = std::make_unique<PodWorkers>(options_.workers, [this](const std::string& uid) { Work(uid); });
+  events_thread_ = std::thread([this] { EventLoop(); });
+  relist_thread_ = std::thread([this] { RelistLoop(); });
+  if (!options_.config.staticPodPath.empty()) {
+    source_ = std::make_unique<StaticPodSource>(
+        options_.config.staticPodPath, options_.config.nodeName, options_.config.fileCheckFrequency,
+        [this](std::vector<k8s::Pod> pods) { config_.Set("file", std::move(pods)); },
+        [this](const std::string& file, const std::string& message) {
+          if (message.empty()) {
+            events_.Record("Normal", "file/" + file, "ManifestFixed", "the manifest is valid again");
+          } else {
+            events_.Record("Warning", "file/" + file, "FailedToParse",
+                           absl::StrCat("Could not process manifest file ", file, ": ", message));
+          }
+        });
+    absl::Status st = source_->Start();
+    if (!st.ok()) return st;
+  }
+  // Pods the runtime has but no source wants are killed by the first relist.
+  Relist();
+  started_ = true;
+  BERTH_LOG(Info) << "kubelet started" << Kv("node", options_.config.nodeName)
+                  << Kv("staticPodPath", options_.config.staticPodPath);
+  return absl::OkStatus();
+}
+
+void Kubelet::Stop() {
+  if (stopping_.exchange(true)) return;
+  if (source_) source_->Stop();
+  {
+    std::lock_guard<std::mutex> lock(relist_mu_);
+    relist_cv_.notify_all();
+  }
+  if (relist_thread_.joinable()) relist_thread_.join();
+  if (events_thread_.joinable()) events_thread_.join();
+  if (workers_) workers_->Stop();
+}
+
+void Kubelet::HandleUpdates(const std::vector<PodUpdate>& updates) {
+  for (const auto& u : updates) {
+    const std::string& uid = u.pod.metadata.uid;
+    std::string object = PodObject(u.pod);
+    if (u.op == PodOp::kRemove) {
+      BERTH_LOG(Info) << "pod removed" << Kv("pod", object) << Kv("uid", uid);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (rejected_.erase(uid)) continue;
+        terminating_[uid] = u.pod;
+      }
+      manager_.Remove(uid);
+      workers_->Enqueue(uid);
+      continue;
+    }
+    if (u.op == PodOp::kAdd) {
+      BERTH_LOG(Info) << "pod added" << Kv("pod", object) << Kv("uid", uid) << Kv("source", u.source);
+      // Admission: maxPods.
+      size_t active = manager_.Size();
+      if (static_cast<int64_t>(active) >= options_.config.maxPods) {
+        k8s::Pod rejected = u.pod;
+        rejected.status.phase = "Failed";
+        rejected.status.reason = "OutOfpods";
+        rejected.status.message = absl::StrCat("Node didn't have enough resource: pods, requested: 1, used: ", active,
+                                               ", capacity: ", options_.config.maxPods);
+        events_.Record("Warning", object, "OutOfpods", rejected.status.message);
+        std::lock_guard<std::mutex> lock(mu_);
+        rejected_[uid] = rejected;
+        continue;
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      start_times_.emplace(uid, absl::Now());
+      terminating_.erase(uid);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (rejected_.count(uid)) {
+        rejected_[uid].metadata = u.pod.metadata;
+        continue;
+      }
+    }
+    manager_.Upsert(u.pod);
+    workers_->Enqueue(uid);
+  }
+}
+
+void Kubelet::Work(const std::string& uid) {
+  if (stopping_) return;
+  auto pod = manager_.Get(uid);
+  if (!pod) {
+    std::optional<k8s::Pod> removed;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = terminating_.find(uid);
+      if (it != terminating_.end()) removed = it->second;
+    }
+    absl::Status st = syncer_.KillPod(uid, removed ? &*removed : nullptr, std::nullopt);
+    if (!st.ok()) {
+      BERTH_LOG(Warning) << "kill pod" << Kv("uid", uid) << Kv("error", st.ToString());
+      workers_->EnqueueAfter(uid, absl::Seconds(2));
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    terminating_.erase(uid);
+    statuses_.erase(uid);
+    start_times_.erase(uid);
+    probes_.erase(uid);
+    return;
+  }
+  k8s::PodStatus previous;
+  bool has_previous = false;
+  absl::Time start_time;
+  ProbeState probes;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = statuses_.find(uid);
+    if (it != statuses_.end()) {
+      previous = it->second;
+      has_previous = true;
+    }
+    start_time = start_times_.count(uid) ? start_times_[uid] : absl::Now();
+    probes = probes_[uid];
+    probes_[uid].liveness_failed.clear();  // acted on by this sync
+  }
+  SyncResult r = syncer_.SyncPod(*pod, has_previous ? &previous : nullptr, start_time, probes);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (manager_.Get(uid)) statuses_[uid] = r.status;
+  }
+  if (r.resync_after > absl::ZeroDuration()) workers_->EnqueueAfter(uid, r.resync_after);
+}
+
+void Kubelet::EventLoop() {
+  auto stream = runtime_->GetContainerEvents();
+  if (!stream.ok()) {
+    BERTH_LOG(Warning) << "no container events; relying on the relist" << Kv("error", stream.status().ToString());
+    return;
+  }
+  while (!stopping_) {
+    auto event = (*stream)->Next(absl::Milliseconds(500));
+    if (!event) {
+      if ((*stream)->ended()) {
+        if (stopping_) return;
+        auto again = runtime_->GetContainerEvents();
+        if (!again.ok()) return;
+        stream = std::move(again);
+        std::unique_lock<std::mutex> lock(relist_mu_);
+        relist_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_.load(); });
+      }
+      continue;
+    }
+    const auto& labels = event->pod_sandbox_status().labels();
+    auto it = labels.find(kPodUidLabel);
+    std::string uid;
+    if (it != labels.end()) {
+      uid = it->second;
+    } else if (!event->containers_statuses().empty()) {
+      auto c = event->containers_statuses(0).labels().find(kPodUidLabel);
+      if (c != event->containers_statuses(0).labels().end()) uid = c->second;
+    }
+    if (uid.empty()) continue;
+    if (event->container_event_type() == cri::CONTAINER_STOPPED_EVENT ||
+        event->container_event_type() == cri::CONTAINER_STARTED_EVENT) {
+      workers_->Enqueue(uid);
+    }
+  }
+}
+
+void Kubelet::RelistLoop() {
+  std::unique_lock<std::mutex> lock(relist_mu_);
+  while (!stopping_) {
+    relist_cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.config.syncFrequency),
+                        [&] { return stopping_.load(); });
+    if (stopping_) return;
+    lock.unlock();
+    Relist();
+    lock.lock();
+  }
+}
+
+void Kubelet::Relist() {
+  auto pods = ObservePods(*runtime_);
+  if (!pods.ok()) {
+    BERTH_LOG(Warning) << "relist" << Kv("error", pods.status().ToString());
+    return;
+  }
+  for (const auto& observed : *pods) {
+    if (manager_.Get(observed.uid)) continue;
+    bool live = false;
+    for (const auto& s : observed.sandboxes) live |= s.ready;
+    for (const auto& c : observed.containers) live |= c.running();
+    if (live) {
+      workers_->Enqueue(observed.uid);  // Work() kills it: no source wants it
+    } else {
+      bool terminating;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        terminating = terminating_.count(observed.uid) > 0;
+      }
+      if (!terminating) {
+        absl::Status st = syncer_.RemovePod(observed);
+        if (!st.ok()) {
+          BERTH_LOG(Warning) << "remove pod" << Kv("uid", observed.uid) << Kv("error", st.ToString());
+        }
+      }
+    }
+  }
+  for (const auto& pod : manager_.List()) workers_->Enqueue(pod.metadata.uid);
+  syncer_.crash_backoff().GC(absl::Now());
+}
+
+std::vector<k8s::Pod> Kubelet::GetPods() {
+  std::vector<k8s::Pod> out;
+  auto desired = manager_.List();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& pod : desired) {
+    auto it = statuses_.find(pod.metadata.uid);
+    if (it != statuses_.end()) {
+      pod.status = it->second;
+    } else {
+      pod.status.phase = "Pending";
+    }
+    out.push_back(std::move(pod));
+  }
+  for (const auto& [uid, pod] : rejected_) out.push_back(pod);
+  std::sort(out.begin(), out.end(), [](const k8s::Pod& a, const k8s::Pod& b) {
+    return std::tie(a.metadata.namespace_, a.metadata.name) < std::tie(b.metadata.namespace_, b.metadata.name);
+  });
+  return out;
+}
+
+void Kubelet::SetReadiness(const std::string& uid, const std::string& container_id, bool ready) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& p = probes_[uid];
+    auto it = p.readiness.find(container_id);
+    if (it != p.readiness.end() && it->second == ready) return;
+    p.readiness[container_id] = ready;
+  }
+  workers_->Enqueue(uid);
+}
+
+void Kubelet::SetStarted(const std::string& uid, const std::string& container_id, bool started) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& p = probes_[uid];
+    auto it = p.started.find(container_id);
+    if (it != p.started.end() && it->second == started) return;
+    p.started[container_id] = started;
+  }
+  workers_->Enqueue(uid);
+}
+
+void Kubelet::ReportLivenessFailure(const std::string& uid, const std::string& container_name) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    probes_[uid].liveness_failed.insert(container_name);
+  }
+  workers_->Enqueue(uid);
+}
+
+}  // namespace berth::agent

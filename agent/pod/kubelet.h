@@ -1,0 +1,91 @@
+// Kubelet: the agent's pod lifecycle loop. Sources (the static pod dir) feed
+// PodConfig; its updates go to PodManager and PodWorkers; each worker run is
+// a SyncPod (desired pod) or KillPod (pod gone) through PodSyncer. Runtime
+// events (GetContainerEvents) wake the pod they concern; a relist every
+// syncFrequency resyncs every pod and cleans up pods the runtime has but no
+// source wants. A restarted agent adopts what the runtime has: nothing healthy
+// is restarted because SyncPod starts from the runtime's state.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "agent/config/kubelet_config.h"
+#include "agent/pod/events.h"
+#include "agent/pod/pod_config.h"
+#include "agent/pod/pod_manager.h"
+#include "agent/pod/pod_sync.h"
+#include "agent/pod/pod_workers.h"
+#include "agent/pod/static_pod_source.h"
+#include "agent/runtime/runtime_service.h"
+
+namespace berth::agent {
+
+struct KubeletOptions {
+  KubeletConfig config;
+  std::string pods_dir;  // emptyDir volumes: <pods_dir>/<uid>/volumes/...
+  std::string runtime_name = "berth";
+  int workers = 8;
+};
+
+class Kubelet {
+ public:
+  Kubelet(RuntimeService* runtime, ImageService* images, KubeletOptions options);
+  ~Kubelet();
+
+  absl::Status Start();
+  void Stop();
+
+  // The desired pods with their current status (and rejected ones), sorted by namespace/name.
+  std::vector<k8s::Pod> GetPods();
+  EventRecorder& events() { return events_; }
+  bool Healthy() const { return started_; }
+
+  // The prober's hook: results by pod UID and container id. A liveness or
+  // startup failure restarts the container; readiness drives Ready.
+  void SetReadiness(const std::string& uid, const std::string& container_id, bool ready);
+  void SetStarted(const std::string& uid, const std::string& container_id, bool started);
+  void ReportLivenessFailure(const std::string& uid, const std::string& container_name);
+
+  // Runs a relist now (tests, and the periodic timer).
+  void Relist();
+
+ private:
+  void HandleUpdates(const std::vector<PodUpdate>& updates);
+  void Work(const std::string& uid);
+  void EventLoop();
+  void RelistLoop();
+
+  RuntimeService* runtime_;
+  ImageService* images_;
+  KubeletOptions options_;
+  EventRecorder events_;
+  PodManager manager_;
+  PodSyncer syncer_;
+  PodConfig config_;
+  std::unique_ptr<StaticPodSource> source_;
+  std::unique_ptr<PodWorkers> workers_;
+
+  std::mutex mu_;
+  std::map<std::string, k8s::PodStatus> statuses_;  // uid -> last status
+  std::map<std::string, absl::Time> start_times_;
+  std::map<std::string, k8s::Pod> rejected_;      // uid -> pod (maxPods)
+  std::map<std::string, k8s::Pod> terminating_;   // uid -> the removed pod, until killed
+  std::map<std::string, ProbeState> probes_;
+
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopping_{false};
+  std::thread events_thread_, relist_thread_;
+  std::mutex relist_mu_;
+  std::condition_variable relist_cv_;
+};
+
+}  // namespace berth::agent
