@@ -7,9 +7,13 @@
 namespace berth::store {
 
 bool WatchQueue::Push(EventPtr event) {
+  bool wake = true;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (is_closed_) return false;
+    // The reader only waits while the queue is empty: a push onto a
+    // non-empty queue need not wake it again.
+    wake = pending_.empty();
     if (pending_.size() >= max_pending_) {
       is_closed_ = true;
       closed_ = absl::ResourceExhaustedError(absl::StrCat(
@@ -20,8 +24,9 @@ bool WatchQueue::Push(EventPtr event) {
       last_revision_ = event->revision;
       pending_.push_back(std::move(event));
     }
+    if (is_closed_) wake = true;
   }
-  cv_.notify_all();
+  if (wake) cv_.notify_all();
   return true;
 }
 
