@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "cni-plugins/nft/nft.h"
 #include "cni-plugins/nft/nft_json.h"
+#include "nlohmann/json.hpp"
 #include "common/fs.h"
 #include "common/time.h"
 #include "gmock/gmock.h"
@@ -39,6 +40,16 @@ using testing::InNetns;
 
 constexpr char kReferenceDir[] = "/usr/lib/cni";
 constexpr char kBerthDir[] = BERTH_PORTMAP_DIR;
+#ifdef BERTH_BRIDGE_DIR
+constexpr char kBerthBridgeDir[] = BERTH_BRIDGE_DIR;
+#else
+constexpr char kBerthBridgeDir[] = "";
+#endif
+constexpr char kBerthHostLocalDir[] = BERTH_HOST_LOCAL_DIR;
+// The parameter: "berth-portmap" or "portmap" after the reference bridge and
+// host-local, or kAllBerth: berth-bridge (ipMasq on) + berth-host-local +
+// berth-portmap, the chain berth ships.
+constexpr char kAllBerth[] = "berth-all";
 constexpr int kContainerPort = 80;
 constexpr int kHostPort = 18080;
 
@@ -186,6 +197,9 @@ class PortmapIntegrationTest : public ::testing::TestWithParam<std::string> {
         GTEST_SKIP() << "containernetworking-plugins not installed in " << kReferenceDir;
       }
     }
+    if (GetParam() == kAllBerth && !PathExists(absl::StrCat(kBerthBridgeDir, "/berth-bridge"))) {
+      GTEST_SKIP() << "berth-bridge not built";
+    }
     char tmpl[] = "/tmp/berth-portmap-it-XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
@@ -229,14 +243,17 @@ class PortmapIntegrationTest : public ::testing::TestWithParam<std::string> {
     }
   }
 
-  void WriteConfig(const std::string& portmap_type, bool dual_stack = false) {
+  void WriteConfig(const std::string& param, bool dual_stack = false) {
+    bool all = param == kAllBerth;
+    std::string portmap_type = all ? "berth-portmap" : param;
     std::string v6_range = dual_stack ? absl::StrCat(R"(, [{"subnet": ")", subnet6_, R"(/64"}])") : "";
     std::string v6_route = dual_stack ? R"(, {"dst": "::/0"})" : "";
     std::string conf = absl::StrCat(
         R"({"cniVersion": "1.0.0", "name": "berth-pm", "plugins": [
-          {"type": "bridge", "bridge": "pmbr0", "isGateway": true, "ipMasq": false,
-           "hairpinMode": true,
-           "ipam": {"type": "host-local", "dataDir": ")", dir_, R"(/ipam",
+          {"type": ")", all ? "berth-bridge" : "bridge", R"(", "bridge": "pmbr0",
+           "isGateway": true, "ipMasq": )", all ? "true" : "false", R"(, "hairpinMode": true,
+           "ipam": {"type": ")", all ? "berth-host-local" : "host-local", R"(",
+                    "dataDir": ")", dir_, R"(/ipam",
                     "ranges": [[{"subnet": ")", subnet_, R"(0/24", "gateway": ")", gateway_, R"("}])",
         v6_range, R"(],
                     "routes": [{"dst": "0.0.0.0/0"})", v6_route, R"(]}},
@@ -248,6 +265,9 @@ class PortmapIntegrationTest : public ::testing::TestWithParam<std::string> {
     CniClientOptions options;
     options.conf_dir = dir_ + "/conf";
     options.bin_dirs = {kBerthDir, kReferenceDir};
+    if (GetParam() == kAllBerth) {
+      options.bin_dirs = {kBerthDir, kBerthBridgeDir, kBerthHostLocalDir, kReferenceDir};
+    }
     options.cache_dir = dir_ + "/cache";
     options.plugin_timeout = absl::Seconds(20);
     return options;
@@ -276,7 +296,7 @@ class PortmapIntegrationTest : public ::testing::TestWithParam<std::string> {
     return request;
   }
 
-  bool IsBerth() const { return GetParam() == "berth-portmap"; }
+  bool IsBerth() const { return GetParam() != "portmap"; }
 
   // berth-portmap's per-attachment state in the table: chains and elements.
   int BerthAttachmentObjects() {
@@ -290,6 +310,19 @@ class PortmapIntegrationTest : public ::testing::TestWithParam<std::string> {
     }
     for (const auto& item : *listing) {
       if (item.contains("chain") && absl::StartsWith(item["chain"].value("name", ""), "pm-")) ++n;
+    }
+    return n;
+  }
+
+  // berth-bridge's per-attachment masquerade chains (ipMasq, kAllBerth).
+  int MasqueradeChains() {
+    auto listing = cninft::ListJson("table inet berth-cni");
+    if (absl::IsNotFound(listing.status())) return 0;
+    EXPECT_TRUE(listing.ok()) << listing.status();
+    int n = 0;
+    for (const auto& item : listing.ok() ? *listing : nlohmann::json::array()) {
+      std::string name = item.contains("chain") ? item["chain"].value("name", "") : "";
+      if (absl::StartsWith(name, "masq-") && name != "masq-postrouting") ++n;
     }
     return n;
   }
@@ -336,6 +369,7 @@ TEST_P(PortmapIntegrationTest, HostPortAnswersFromNodeLocalhostAndHairpinThenDel
   if (IsBerth()) {
     EXPECT_EQ(BerthAttachmentObjects(), 3);  // chain + tcp and udp elements
   }
+  EXPECT_EQ(MasqueradeChains(), GetParam() == kAllBerth ? 1 : 0);
   // Debian's portmap 1.1.1 fails CHECK of an IPv4-only pod on its IPv6
   // chain, so CHECK is berth's alone here.
   if (IsBerth()) {
@@ -346,6 +380,7 @@ TEST_P(PortmapIntegrationTest, HostPortAnswersFromNodeLocalhostAndHairpinThenDel
   if (IsBerth()) {
     EXPECT_EQ(BerthAttachmentObjects(), 0);
   }
+  EXPECT_EQ(MasqueradeChains(), 0);
   // Nothing listens on the node's port itself: refused now, not answered.
   auto after = Exchange("tcp", "127.0.0.1", kHostPort);
   ASSERT_FALSE(after.ok());
@@ -472,10 +507,11 @@ TEST_P(PortmapIntegrationTest, DualStackHostPortAnswersOverIpv6) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BerthAndReference, PortmapIntegrationTest,
-                         ::testing::Values("berth-portmap", "portmap"),
+                         ::testing::Values("berth-portmap", "portmap", kAllBerth),
                          [](const auto& info) {
-                           return info.param == "portmap" ? std::string("Reference")
-                                                          : std::string("Berth");
+                           return info.param == "portmap"     ? std::string("Reference")
+                                  : info.param == kAllBerth ? std::string("AllBerth")
+                                                            : std::string("Berth");
                          });
 
 // berth-portmap only: the reference plugin does not refuse a taken port.
