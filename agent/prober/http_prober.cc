@@ -3,6 +3,7 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <exception>
@@ -89,7 +90,9 @@ void SetError(Exchange* out, absl::string_view stage, const beast::error_code& e
     out->timed_out = true;
     out->error = absl::StrCat("timeout while ", stage);
   } else {
-    out->error = absl::StrCat(stage, ": ", ec.message());
+    std::string msg = ec.message();  // Go's lower-case spelling: "connection refused"
+    if (!msg.empty()) msg[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(msg[0])));
+    out->error = absl::StrCat(stage, ": ", msg);
   }
 }
 

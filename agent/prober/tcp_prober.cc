@@ -9,11 +9,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
+
 #include "absl/strings/str_cat.h"
 #include "common/time.h"
 
 namespace berth::agent::prober {
 namespace {
+
+// strerror in Go's spelling ("connection refused"), as the kubelet's events read.
+std::string ErrText(int err) {
+  std::string s = strerror(err);
+  if (!s.empty()) s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
+  return s;
+}
 
 std::string HostPort(const std::string& host, int port) {
   return host.find(':') != std::string::npos ? absl::StrCat("[", host, "]:", port) : absl::StrCat(host, ":", port);
@@ -22,11 +31,11 @@ std::string HostPort(const std::string& host, int port) {
 // Connects one address before `deadline_ns` (monotonic); "" on success, else why not.
 std::string ConnectOne(const sockaddr* addr, socklen_t len, int64_t deadline_ns) {
   int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::StrCat("socket: ", strerror(errno));
+  if (fd < 0) return absl::StrCat("socket: ", ErrText(errno));
   std::string err;
   if (connect(fd, addr, len) != 0) {
     if (errno != EINPROGRESS) {
-      err = absl::StrCat("connect: ", strerror(errno));
+      err = absl::StrCat("connect: ", ErrText(errno));
     } else {
       for (;;) {
         int64_t left_ms = (deadline_ns - MonotonicNanos()) / 1000000;
@@ -38,14 +47,14 @@ std::string ConnectOne(const sockaddr* addr, socklen_t len, int64_t deadline_ns)
         int rc = poll(&p, 1, static_cast<int>(left_ms));
         if (rc < 0 && errno == EINTR) continue;
         if (rc < 0) {
-          err = absl::StrCat("poll: ", strerror(errno));
+          err = absl::StrCat("poll: ", ErrText(errno));
           break;
         }
         if (rc == 0) continue;  // re-check the deadline
         int so_error = 0;
         socklen_t so_len = sizeof(so_error);
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &so_len);
-        if (so_error != 0) err = absl::StrCat("connect: ", strerror(so_error));
+        if (so_error != 0) err = absl::StrCat("connect: ", ErrText(so_error));
         break;
       }
     }
