@@ -110,7 +110,14 @@ CniClient::CniClient(CniClientOptions options) : options_(std::move(options)) {
 CniClient::~CniClient() = default;
 
 absl::StatusOr<NetworkConfigList> CniClient::LoadConfig() const {
-  if (watcher_) return watcher_->Current();
+  if (watcher_) {
+    // A usable config is taken from the watcher. Without one the dir is read
+    // now, so a config dropped in a moment ago counts even before the
+    // watcher's thread has seen it (there are no pods with networking to
+    // slow down in that state anyway).
+    auto current = watcher_->Current();
+    if (current.ok()) return current;
+  }
   return LoadNetworkConfig(options_.conf_dir);
 }
 
