@@ -33,6 +33,7 @@ flags:
   --cni-bin-dir /opt/cni/bin              CNI plugin dirs, comma-separated
   --cni-cache-dir DIR                     CNI attachment cache (default: <state-dir>/cni)
   --insecure-registry HOST[:PORT],...     registries pulled from over plain HTTP
+  --streaming-address 127.0.0.1:0         exec/port-forward streaming server (port 0: any free)
   --registry-config /etc/berth/registries.yaml   mirrors, auth, CA files, insecure hosts
   --max-concurrent-downloads 3            layers fetched at once per pull
   --image-import-dir DIR                  archives placed here are imported (default:
@@ -68,6 +69,7 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, char** argv) {
       {"log-level", &flags.log_level},
       {"cni-conf-dir", &flags.runtime.cni_conf_dir},
       {"cni-cache-dir", &flags.runtime.cni_cache_dir},
+      {"streaming-address", &flags.runtime.streaming_address},
   };
   std::string cni_bin_dirs, insecure_registries, max_downloads, import_dir = "\x01unset";
   strings["cni-bin-dir"] = &cni_bin_dirs;

@@ -50,17 +50,9 @@ class RuntimeServiceImpl final : public cri::RuntimeService::Service {
   BERTH_CRI_CALL(Status)
   BERTH_CRI_CALL(RuntimeConfig)
 
-  grpc::Status Exec(grpc::ServerContext*, const cri::ExecRequest*, cri::ExecResponse*) override {
-    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "Exec streaming comes with the streaming server");
-  }
-  grpc::Status Attach(grpc::ServerContext*, const cri::AttachRequest*, cri::AttachResponse*) override {
-    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "Attach streaming comes with the streaming server");
-  }
-  grpc::Status PortForward(grpc::ServerContext*, const cri::PortForwardRequest*,
-                           cri::PortForwardResponse*) override {
-    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                        "PortForward streaming comes with the streaming server");
-  }
+  BERTH_CRI_CALL(Exec)
+  BERTH_CRI_CALL(Attach)
+  BERTH_CRI_CALL(PortForward)
 
   grpc::Status GetContainerEvents(grpc::ServerContext* context, const cri::GetEventsRequest*,
                                   grpc::ServerWriter<cri::ContainerEventResponse>* writer) override {

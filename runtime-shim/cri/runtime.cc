@@ -77,6 +77,7 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Open(const RuntimeOptions& opt
   ASSIGN_OR_RETURN(runtime->exit_watcher_,
                    ExitWatcher::Start([self](const std::string& id) { self->OnContainerExit(id); }));
   RETURN_IF_ERROR(runtime->Recover());
+  RETURN_IF_ERROR(runtime->StartStreaming());
   return runtime;
 }
 

@@ -30,6 +30,7 @@
 #include "runtime-shim/cri/name_registry.h"
 #include "runtime-shim/image/image_store.h"
 #include "runtime-shim/image/registry/puller.h"
+#include "runtime-shim/streaming/streaming_server.h"
 
 namespace berth {
 
@@ -54,6 +55,8 @@ struct RuntimeOptions {
   int max_concurrent_downloads = 3;  // layers fetched at once per pull
   std::string runtime_name = "berth";
   std::string runtime_version = "0.1.0";
+  // The streaming server (CRI Exec/PortForward URLs): "host:port", port 0 any free one.
+  std::string streaming_address = "127.0.0.1:0";
 };
 
 struct Sandbox {
@@ -125,6 +128,10 @@ class Runtime {
   absl::Status ReopenContainerLog(const cri::ReopenContainerLogRequest& req,
                                   cri::ReopenContainerLogResponse* resp);
   absl::Status ExecSync(const cri::ExecSyncRequest& req, cri::ExecSyncResponse* resp);
+  // Streaming (streaming_ops.cc): a URL on the streaming server.
+  absl::Status Exec(const cri::ExecRequest& req, cri::ExecResponse* resp);
+  absl::Status Attach(const cri::AttachRequest& req, cri::AttachResponse* resp);
+  absl::Status PortForward(const cri::PortForwardRequest& req, cri::PortForwardResponse* resp);
   absl::Status ContainerStats(const cri::ContainerStatsRequest& req, cri::ContainerStatsResponse* resp);
   absl::Status ListContainerStats(const cri::ListContainerStatsRequest& req,
                                   cri::ListContainerStatsResponse* resp);
@@ -186,6 +193,14 @@ class Runtime {
   std::map<std::string, std::shared_ptr<Sandbox>> sandboxes_;
   std::map<std::string, std::shared_ptr<Container>> containers_;
   std::condition_variable exit_cv_;  // notified (with mu_) on each container exit
+
+  // Streaming (streaming_ops.cc); last, so the server stops first.
+  class StreamingBackend;
+  absl::Status StartStreaming();
+  absl::StatusOr<std::string> RunningContainer(const std::string& id_or_prefix);  // its full id
+  absl::StatusOr<std::string> ReadySandboxNetns(const std::string& id_or_prefix);  // "": host network
+  std::unique_ptr<streaming::StreamingRuntime> streaming_backend_;
+  std::unique_ptr<streaming::StreamingServer> streaming_;
 };
 
 // CRI status -> the gRPC code names are kept: InvalidArgument, NotFound, ...
