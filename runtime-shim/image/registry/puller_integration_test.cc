@@ -279,10 +279,9 @@ TEST_F(PullerIntegrationTest, ConcurrentPullsDownloadTheLayerOnce) {
       ++manifests;
       cv.notify_all();
     } else if (r.url.find("/blobs/" + LayerDigest()) != std::string::npos) {
-      // Hold the first layer download until the other pull is under way too.
+      // Hold the first layer download until the other pull is under way too:
+      // it then joins this download, or (had it come later) takes the store's copy.
       cv.wait_for(lock, std::chrono::seconds(5), [&] { return manifests >= 2; });
-      lock.unlock();
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));
     }
   };
   std::string ref = absl::StrCat(host_, "/library/busybox:latest");
