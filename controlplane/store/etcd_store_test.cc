@@ -144,6 +144,47 @@ TEST_F(EtcdStoreTest, EtcdGoingAwayEndsWatchesAndFailsCalls) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
 }
 
+// Three members, the client given all three endpoints: losing the member
+// it talks to ends its watches (resume them) but not its service.
+TEST(EtcdClusterTest, ThreeMembersSurviveLosingOne) {
+  std::string tmpl = "/tmp/berth-etcd-cluster-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+  struct Cleanup {
+    std::string root;
+    ~Cleanup() { RemoveAll(root).IgnoreError(); }
+  } cleanup{tmpl};
+  auto cluster = testing::EtcdProcess::StartCluster(tmpl, 3);
+  if (absl::IsUnimplemented(cluster.status())) GTEST_SKIP() << cluster.status().message();
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  EtcdStoreOptions o;
+  for (auto& m : *cluster) o.endpoints.push_back(m->client_endpoint());
+  o.request_timeout = absl::Seconds(20);
+  auto s = EtcdStore::Open(o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  int64_t r = *(*s)->Create("/registry/pods/ns/a", "1");
+  auto w = (*s)->Watch("/registry/pods/", {});
+  ASSERT_TRUE(w.ok()) << w.status();
+
+  // pick_first talks to the first endpoint: stop that member.
+  (*cluster)[0]->Stop();
+  auto ended = (*w)->Next(absl::Now() + absl::Seconds(60));
+  EXPECT_TRUE(absl::IsUnavailable(ended.status())) << ended.status();
+
+  auto updated = (*s)->Update("/registry/pods/ns/a", "2", r);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ((*s)->Get("/registry/pods/ns/a")->value, "2");
+  // Resume the watch from the last revision it saw + 1: nothing is lost.
+  WatchOptions resume;
+  resume.from_revision = r + 1;
+  auto w2 = (*s)->Watch("/registry/pods/", resume);
+  ASSERT_TRUE(w2.ok()) << w2.status();
+  auto evs = (*w2)->Next(absl::Now() + absl::Seconds(30));
+  ASSERT_TRUE(evs.ok()) << evs.status();
+  ASSERT_FALSE(evs->empty());
+  EXPECT_EQ((*evs)[0]->revision, *updated);
+  EXPECT_EQ((*evs)[0]->prev->value, "1");
+}
+
 TEST(EtcdStoreOpenTest, UnreachableEndpointIsUnavailable) {
   auto port = testing::FreeLoopbackPort();
   ASSERT_TRUE(port.ok());

@@ -14,10 +14,12 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "api/etcd/rpc.grpc.pb.h"
 #include "common/errors.h"
 #include "common/fs.h"
+#include "common/status_macros.h"
 
 namespace berth::store::testing {
 
@@ -63,6 +65,67 @@ std::string Tail(const std::string& path) {
 
 }  // namespace
 
+absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Spawn(
+    const std::string& data_dir, const std::string& name, int client_port, int peer_port,
+    const std::string& initial_cluster) {
+  std::unique_ptr<EtcdProcess> p(new EtcdProcess());
+  p->name_ = name;
+  p->data_dir_ = data_dir;
+  p->client_endpoint_ = absl::StrCat("127.0.0.1:", client_port);
+  p->peer_url_ = absl::StrCat("http://127.0.0.1:", peer_port);
+  p->log_path_ = absl::StrCat(data_dir, ".etcd.log");
+  std::string client_url = absl::StrCat("http://", p->client_endpoint_);
+  std::vector<std::string> argv = {
+      kEtcdBinary,
+      "--name=" + name,
+      "--data-dir=" + data_dir,
+      "--listen-client-urls=" + client_url,
+      "--advertise-client-urls=" + client_url,
+      "--listen-peer-urls=" + p->peer_url_,
+      "--initial-advertise-peer-urls=" + p->peer_url_,
+      "--initial-cluster=" + initial_cluster,
+      "--initial-cluster-state=new",
+      "--logger=zap",
+      "--log-outputs=stderr",
+      "--log-level=warn",
+      "--experimental-watch-progress-notify-interval=2s",
+  };
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) return ErrnoError("fork etcd");
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(1);
+    int log = open(p->log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (log >= 0) {
+      dup2(log, STDOUT_FILENO);
+      dup2(log, STDERR_FILENO);
+    }
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  p->pid_ = pid;
+  return p;
+}
+
+absl::Status EtcdProcess::WaitServing(absl::Time deadline) {
+  while (absl::Now() < deadline) {
+    int status = 0;
+    if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      break;
+    }
+    if (Serving(client_endpoint_, std::min(deadline, absl::Now() + absl::Seconds(2)))) {
+      return absl::OkStatus();
+    }
+  }
+  return absl::UnavailableError(absl::StrCat("etcd ", name_, " on ", client_endpoint_,
+                                             " did not come up; log tail:\n", Tail(log_path_)));
+}
+
 absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(const std::string& data_dir,
                                                                  const std::string& name) {
   if (access(kEtcdBinary, X_OK) != 0) {
@@ -76,66 +139,45 @@ absl::StatusOr<std::unique_ptr<EtcdProcess>> EtcdProcess::Start(const std::strin
     auto peer_port = FreeLoopbackPort();
     if (!client_port.ok()) return client_port.status();
     if (!peer_port.ok()) return peer_port.status();
-    std::unique_ptr<EtcdProcess> p(new EtcdProcess());
-    p->name_ = name;
-    p->data_dir_ = data_dir;
-    p->client_endpoint_ = absl::StrCat("127.0.0.1:", *client_port);
-    p->peer_url_ = absl::StrCat("http://127.0.0.1:", *peer_port);
-    p->log_path_ = absl::StrCat(data_dir, ".etcd.log");
-    std::string client_url = absl::StrCat("http://", p->client_endpoint_);
-    std::vector<std::string> argv = {
-        kEtcdBinary,
-        "--name=" + name,
-        "--data-dir=" + data_dir,
-        "--listen-client-urls=" + client_url,
-        "--advertise-client-urls=" + client_url,
-        "--listen-peer-urls=" + p->peer_url_,
-        "--initial-advertise-peer-urls=" + p->peer_url_,
-        "--initial-cluster=" + name + "=" + p->peer_url_,
-        "--initial-cluster-state=new",
-        "--logger=zap",
-        "--log-outputs=stderr",
-        "--log-level=warn",
-        "--experimental-watch-progress-notify-interval=2s",
-    };
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) return ErrnoError("fork etcd");
-    if (pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) _exit(1);
-      int log = open(p->log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-      if (log >= 0) {
-        dup2(log, STDOUT_FILENO);
-        dup2(log, STDERR_FILENO);
-      }
-      std::vector<char*> args;
-      for (auto& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      execv(args[0], args.data());
-      _exit(127);
-    }
-    p->pid_ = pid;
-    absl::Time deadline = absl::Now() + absl::Seconds(60);
-    bool up = false;
-    while (absl::Now() < deadline) {
-      int status = 0;
-      if (waitpid(pid, &status, WNOHANG) == pid) {
-        p->pid_ = -1;
-        break;
-      }
-      if (Serving(p->client_endpoint_, std::min(deadline, absl::Now() + absl::Seconds(2)))) {
-        up = true;
-        break;
-      }
-    }
-    if (up) return p;
-    last = absl::UnavailableError(absl::StrCat("etcd on ", p->client_endpoint_,
-                                               " did not come up; log tail:\n", Tail(p->log_path_)));
-    p->Stop();
+    auto p = Spawn(data_dir, name, *client_port, *peer_port,
+                   absl::StrCat(name, "=http://127.0.0.1:", *peer_port));
+    if (!p.ok()) return p.status();
+    last = (*p)->WaitServing(absl::Now() + absl::Seconds(60));
+    if (last.ok()) return p;
+    (*p)->Stop();
     RemoveAll(data_dir).IgnoreError();
   }
   return last;
+}
+
+absl::StatusOr<std::vector<std::unique_ptr<EtcdProcess>>> EtcdProcess::StartCluster(
+    const std::string& root, int members) {
+  if (access(kEtcdBinary, X_OK) != 0) {
+    return absl::UnimplementedError(absl::StrCat(
+        kEtcdBinary, " is absent (Debian package etcd-server): etcd tests skipped"));
+  }
+  std::vector<int> client_ports, peer_ports;
+  std::vector<std::string> peers;
+  for (int i = 0; i < members; ++i) {
+    auto c = FreeLoopbackPort();
+    auto p = FreeLoopbackPort();
+    if (!c.ok()) return c.status();
+    if (!p.ok()) return p.status();
+    client_ports.push_back(*c);
+    peer_ports.push_back(*p);
+    peers.push_back(absl::StrCat("m", i, "=http://127.0.0.1:", *p));
+  }
+  const std::string initial_cluster = absl::StrJoin(peers, ",");
+  std::vector<std::unique_ptr<EtcdProcess>> out;
+  for (int i = 0; i < members; ++i) {
+    auto p = Spawn(absl::StrCat(root, "/etcd-", i), absl::StrCat("m", i), client_ports[i],
+                   peer_ports[i], initial_cluster);
+    if (!p.ok()) return p.status();
+    out.push_back(std::move(*p));
+  }
+  absl::Time deadline = absl::Now() + absl::Seconds(90);
+  for (auto& p : out) RETURN_IF_ERROR(p->WaitServing(deadline));
+  return out;
 }
 
 void EtcdProcess::Stop() {

@@ -7,8 +7,10 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace berth::store::testing {
 
@@ -32,8 +34,21 @@ class EtcdProcess {
   // SIGTERM, then SIGKILL after 10 s; idempotent.
   void Stop();
 
+  // A cluster of `members` etcd processes on loopback (data dirs
+  // <root>/etcd-0, ...), started together; returns once every member
+  // serves and sees a leader.
+  static absl::StatusOr<std::vector<std::unique_ptr<EtcdProcess>>> StartCluster(
+      const std::string& root, int members);
+
  private:
   EtcdProcess() = default;
+  // Forks and execs one member; does not wait for it.
+  static absl::StatusOr<std::unique_ptr<EtcdProcess>> Spawn(const std::string& data_dir,
+                                                            const std::string& name,
+                                                            int client_port, int peer_port,
+                                                            const std::string& initial_cluster);
+  // Waits until it serves with a leader, or fails with its log's tail.
+  absl::Status WaitServing(absl::Time deadline);
   pid_t pid_ = -1;
   std::string client_endpoint_, peer_url_, name_, data_dir_, log_path_;
 };
