@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "agent/config/kubelet_config.h"
 #include "common/fs.h"
 
 namespace berth {
@@ -39,6 +40,14 @@ flags:
   --image-import-dir DIR                  archives placed here are imported (default:
                                           <state-dir>/images/import; empty: off)
   --log-level debug|info|warning|error
+
+kubelet (static pods; see agent/config/README.md):
+  --config FILE                           KubeletConfiguration (kubelet.config.k8s.io/v1beta1)
+  --pod-manifest-path /etc/kubernetes/manifests   --node-name NAME (default: hostname)
+  --max-pods 110  --sync-frequency 1m  --file-check-frequency 20s  --cluster-dns IP,...
+  --cluster-domain D  --healthz-port 10248  --healthz-bind-address 127.0.0.1
+  --pod-logs-dir /var/log/pods  --container-runtime-endpoint unix:///...  (default: in-process)
+  --crash-loop-backoff-base 10s  --crash-loop-backoff-max 5m
 )";
 
 std::string DefaultShimPath() {
@@ -77,6 +86,11 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, char** argv) {
   strings["registry-config"] = &flags.registry_config;
   strings["max-concurrent-downloads"] = &max_downloads;
   strings["image-import-dir"] = &import_dir;
+  // The kubelet's flags, kept as given and applied over --config by agent/config.
+  const std::string kNotGiven = "\x01unset";
+  std::map<std::string, std::string> kubelet_values;
+  for (const auto& name : agent::KubeletFlagNames()) strings[name] = &(kubelet_values[name] = kNotGiven);
+  strings["config"] = &flags.config_file;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (!absl::StartsWith(arg, "--")) {
@@ -122,6 +136,9 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, char** argv) {
   if (!flags.image_import_dir.empty() && flags.image_import_dir[0] != '/') {
     return absl::InvalidArgumentError(
         absl::StrCat("--image-import-dir: \"", flags.image_import_dir, "\" must be an absolute path"));
+  }
+  for (const auto& [name, value] : kubelet_values) {
+    if (value != kNotGiven) flags.kubelet_flags[name] = value;
   }
   const std::string& driver = flags.runtime.cgroups.driver;
   if (driver != "auto" && driver != "cgroupfs" && driver != "systemd") {

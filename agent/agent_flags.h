@@ -1,6 +1,7 @@
 // berth-agent's command line: flags with defaults from DESIGN.md.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct AgentFlags {
   // empty: no watcher).
   std::string image_import_dir;
   bool repair = false;                  // images check --repair
+  // KubeletConfiguration file and the kubelet flags given (agent/config applies them).
+  std::string config_file;
+  std::map<std::string, std::string> kubelet_flags;
   std::vector<std::string> positional;  // subcommand and its arguments
 };
 

@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_join.h"
 #include "agent/agent_flags.h"
+#include "agent/node_agent.h"
+#include "agent/pods_command.h"
 #include "agent/images_command.h"
 #include "common/logging.h"
 #include "grpcpp/grpcpp.h"
@@ -47,9 +49,15 @@ int Serve(const AgentFlags& flags) {
   if (!server.ok()) return Fail(server.status());
   BERTH_LOG(Info) << "serving CRI" << Kv("endpoint", flags.listen) << Kv("state_dir", flags.runtime.state_dir)
                   << Kv("shim", flags.runtime.shim_path);
+  // The kubelet: static pods through the in-process runtime (or --container-runtime-endpoint).
+  auto kubelet_config = agent::LoadAgentKubeletConfig(flags.config_file, flags.kubelet_flags);
+  if (!kubelet_config.ok()) return Fail(kubelet_config.status());
+  auto node = agent::NodeAgent::Start(*kubelet_config, runtime->get(), flags.runtime.state_dir);
+  if (!node.ok()) return Fail(node.status());
   int sig = 0;
   sigwait(&stop, &sig);
   BERTH_LOG(Info) << "stopping; containers keep running" << Kv("signal", sig);
+  (*node)->Stop();
   (*server)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   return 0;
 }
@@ -67,6 +75,11 @@ int main(int argc, char** argv) {
   if (flags->log_level == "warning") berth::SetLogLevel(berth::LogLevel::kWarning);
   if (flags->log_level == "error") berth::SetLogLevel(berth::LogLevel::kError);
   if (!flags->positional.empty() && flags->positional[0] == "images") return berth::RunImagesCommand(*flags);
+  if (!flags->positional.empty() && flags->positional[0] == "pods") {
+    auto config = berth::agent::LoadAgentKubeletConfig(flags->config_file, flags->kubelet_flags);
+    if (!config.ok()) return berth::Fail(config.status());
+    return berth::agent::RunPodsCommand(*config, flags->positional.size() > 1 && flags->positional[1] == "json");
+  }
   if (!flags->positional.empty()) {
     std::fputs(berth::kAgentUsage, stderr);
     return 2;

@@ -211,6 +211,8 @@ std::string SandboxConfigHash(const cri::PodSandboxConfig& config) {
   cri::PodSandboxConfig copy = config;
   copy.mutable_metadata()->set_attempt(0);
   copy.mutable_annotations()->erase(kSandboxHashAnnotation);
+  // When the agent first saw the pod: differs after an agent restart, changes nothing.
+  copy.mutable_annotations()->erase(kConfigSeenAnnotation);
   std::string text;
   google::protobuf::io::StringOutputStream stream(&text);
   google::protobuf::io::CodedOutputStream coded(&stream);

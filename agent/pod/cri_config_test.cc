@@ -86,6 +86,8 @@ TEST(CriConfigTest, SandboxConfig) {
 
   // The hash ignores the attempt but not the content.
   EXPECT_EQ(SandboxConfigHash(c), SandboxConfigHash(MakeSandboxConfig(pod, 0, o)));
+  pod.metadata.annotations["kubernetes.io/config.seen"] = "2024-01-01T00:00:00Z";
+  EXPECT_EQ(SandboxConfigHash(c), SandboxConfigHash(MakeSandboxConfig(pod, 0, o))) << "config.seen is not hashed";
   pod.spec.hostNetwork = true;
   EXPECT_NE(SandboxConfigHash(c), SandboxConfigHash(MakeSandboxConfig(pod, 2, o)));
 }

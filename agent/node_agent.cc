@@ -1,0 +1,103 @@
+#include "agent/node_agent.h"
+
+#include "absl/strings/str_cat.h"
+#include "agent/pod/kubelet.h"
+#include "agent/runtime/in_process_runtime.h"
+#include "agent/runtime/remote_runtime.h"
+#include "agent/server/http_server.h"
+#include "api/k8s/codec.h"
+#include "common/errors.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+
+namespace berth::agent {
+
+absl::StatusOr<KubeletConfig> LoadAgentKubeletConfig(const std::string& config_file,
+                                                     const std::map<std::string, std::string>& kubelet_flags) {
+  KubeletConfig config;
+  if (!config_file.empty()) {
+    ASSIGN_OR_RETURN(config, LoadKubeletConfig(config_file));
+  }
+  RETURN_IF_ERROR(ApplyKubeletFlags(kubelet_flags, &config));
+  return config;
+}
+
+namespace {
+
+HttpResponse Serve(Kubelet* kubelet, const std::string& target) {
+  std::string path = target.substr(0, target.find('?'));
+  if (path == "/healthz") {
+    if (!kubelet->Healthy()) return {500, "text/plain; charset=utf-8", "kubelet not started\n"};
+    return {200, "text/plain; charset=utf-8", "ok"};
+  }
+  if (path == "/pods" || path == "/pods/") {
+    nlohmann::json list = {{"kind", "PodList"}, {"apiVersion", "v1"}, {"metadata", nlohmann::json::object()}};
+    list["items"] = nlohmann::json::array();
+    for (const auto& pod : kubelet->GetPods()) list["items"].push_back(k8s::PodToJson(pod));
+    return {200, "application/json", list.dump()};
+  }
+  if (path == "/events") {
+    std::string out;
+    for (const auto& e : kubelet->events().List()) {
+      absl::StrAppend(&out, absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", e.time, absl::UTCTimeZone()), " ", e.type,
+                      " ", e.object, " ", e.reason, ": ", e.message, "\n");
+    }
+    return {200, "text/plain; charset=utf-8", out};
+  }
+  return {404, "text/plain; charset=utf-8", absl::StrCat("404 page not found: ", path, "\n")};
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<NodeAgent>> NodeAgent::Start(const KubeletConfig& config, Runtime* runtime,
+                                                            const std::string& state_dir) {
+  std::unique_ptr<NodeAgent> agent(new NodeAgent());
+  RuntimeService* runtime_service;
+  ImageService* image_service;
+  KubeletOptions options;
+  options.config = config;
+  options.pods_dir = state_dir + "/pods";
+  if (!config.containerRuntimeEndpoint.empty()) {
+    RemoteRuntime::Options remote_options;
+    remote_options.call_timeout = config.runtimeRequestTimeout;
+    agent->remote_ = RemoteRuntime::Connect(config.containerRuntimeEndpoint, remote_options);
+    runtime_service = agent->remote_.get();
+    image_service = agent->remote_.get();
+    cri::VersionResponse version;
+    absl::Status st = agent->remote_->Version(cri::VersionRequest(), &version);
+    if (!st.ok()) return Annotate(st, absl::StrCat("--container-runtime-endpoint ", config.containerRuntimeEndpoint));
+    options.runtime_name = version.runtime_name();
+  } else {
+    agent->in_process_ = std::make_unique<InProcessRuntime>(runtime);
+    runtime_service = agent->in_process_.get();
+    image_service = agent->in_process_.get();
+    options.runtime_name = "berth";
+  }
+  agent->kubelet_ = std::make_unique<Kubelet>(runtime_service, image_service, options);
+  RETURN_IF_ERROR(agent->kubelet_->Start());
+  if (config.healthzPort > 0) {
+    Kubelet* kubelet = agent->kubelet_.get();
+    auto http = HttpServer::Start(config.healthzBindAddress, config.healthzPort,
+                                  [kubelet](const std::string&, const std::string& target) {
+                                    return Serve(kubelet, target);
+                                  });
+    if (http.ok()) {
+      agent->http_ = std::move(*http);
+      BERTH_LOG(Info) << "serving /healthz and /pods"
+                      << Kv("address", absl::StrCat(config.healthzBindAddress, ":", agent->http_->port()));
+    } else {
+      // The pods keep running without the endpoints; say so loudly.
+      BERTH_LOG(Error) << "no HTTP endpoints" << Kv("error", http.status().ToString());
+    }
+  }
+  return agent;
+}
+
+NodeAgent::~NodeAgent() { Stop(); }
+
+void NodeAgent::Stop() {
+  if (http_) http_->Stop();
+  if (kubelet_) kubelet_->Stop();
+}
+
+}  // namespace berth::agent

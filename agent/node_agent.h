@@ -1,0 +1,43 @@
+// NodeAgent: the kubelet side of berth-agent, started by main.cc next to the
+// CRI server: loads the KubeletConfiguration (--config, then the kubelet
+// flags over it), picks the runtime (berth's in-process Runtime, or a remote
+// CRI endpoint with --container-runtime-endpoint), runs the Kubelet loop and
+// serves /healthz, /pods and /events on the healthz address.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "agent/config/kubelet_config.h"
+#include "runtime-shim/cri/runtime.h"
+
+namespace berth::agent {
+
+class Kubelet;
+class HttpServer;
+class InProcessRuntime;
+class RemoteRuntime;
+
+// The KubeletConfig from --config (may be empty) and the kubelet flags.
+absl::StatusOr<KubeletConfig> LoadAgentKubeletConfig(const std::string& config_file,
+                                                     const std::map<std::string, std::string>& kubelet_flags);
+
+class NodeAgent {
+ public:
+  // `runtime` is berth's in-process runtime (used unless the config names an endpoint).
+  static absl::StatusOr<std::unique_ptr<NodeAgent>> Start(const KubeletConfig& config, Runtime* runtime,
+                                                          const std::string& state_dir);
+  ~NodeAgent();
+  void Stop();
+
+ private:
+  NodeAgent() = default;
+  std::unique_ptr<InProcessRuntime> in_process_;
+  std::unique_ptr<RemoteRuntime> remote_;
+  std::unique_ptr<Kubelet> kubelet_;
+  std::unique_ptr<HttpServer> http_;
+};
+
+}  // namespace berth::agent
