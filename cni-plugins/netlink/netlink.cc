@@ -45,6 +45,15 @@ absl::Status Request(nl_sock* sock, MsgPtr msg, const std::string& what) {
   return absl::OkStatus();
 }
 
+// A copy of the socket's callbacks (nl_socket_get_cb takes a reference,
+// which is given back here).
+nl_cb* CloneSocketCb(nl_sock* sock) {
+  nl_cb* orig = nl_socket_get_cb(sock);
+  nl_cb* cb = nl_cb_clone(orig);
+  nl_cb_put(orig);
+  return cb;
+}
+
 int ValidTrampoline(nl_msg* msg, void* arg) {
   (*static_cast<std::function<void(nlmsghdr*)>*>(arg))(nlmsg_hdr(msg));
   return NL_OK;
@@ -55,7 +64,7 @@ absl::Status Dump(nl_sock* sock, MsgPtr msg, const std::string& what,
                   std::function<void(nlmsghdr*)> fn) {
   int err = nl_send_auto(sock, msg.get());
   if (err < 0) return NlError(err, what);
-  nl_cb* cb = nl_cb_clone(nl_socket_get_cb(sock));
+  nl_cb* cb = CloneSocketCb(sock);
   if (cb == nullptr) return absl::ResourceExhaustedError(absl::StrCat(what, ": out of memory"));
   nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, ValidTrampoline, &fn);
   err = nl_recvmsgs(sock, cb);
@@ -198,7 +207,7 @@ absl::StatusOr<LinkInfo> QueryLink(nl_sock* sock, int index, const std::string& 
     }
     found = info;
   };
-  nl_cb* cb = nl_cb_clone(nl_socket_get_cb(sock));
+  nl_cb* cb = CloneSocketCb(sock);
   if (cb == nullptr) return absl::ResourceExhaustedError(absl::StrCat(what, ": out of memory"));
   nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, ValidTrampoline, &parse);
   err = nl_recvmsgs(sock, cb);
