@@ -63,7 +63,7 @@ struct SqliteStoreOptions {
   // Read connections kept (each with its own page cache, 2 MiB at most).
   int max_readers = 8;
   // Checkpoint the WAL into the database once it holds this many pages.
-  int wal_checkpoint_pages = 4096;
+  int wal_checkpoint_pages = 1024;  // 8 MiB with 8 KiB pages
 };
 
 class SqliteStore : public Store {

@@ -55,6 +55,7 @@ struct Flags {
   SqliteSync sqlite_sync = SqliteSync::kPipelined;
   std::string sqlite_sync_name = "pipelined";
   int sqlite_page_size = 8192;
+  int sqlite_checkpoint_pages = 1024;
   std::string etcd_endpoint;
 };
 
@@ -62,7 +63,7 @@ void Usage() {
   std::cerr << "usage: berth-store-bench [--backend sqlite|etcd|both] [--objects 10000] "
                "[--value-size 2048] [--writers 8] [--rate 200] [--rate-seconds 10] "
                "[--watchers 500] [--fanout-events 200] [--fanout-rate 100] "
-               "[--sqlite-sync pipelined|full|normal] [--sqlite-page-size 8192] [--etcd-endpoint HOST:PORT]\n";
+               "[--sqlite-sync pipelined|full|normal] [--sqlite-page-size 8192] [--sqlite-checkpoint-pages 1024] [--etcd-endpoint HOST:PORT]\n";
 }
 
 bool ParseFlags(int argc, char** argv, Flags* f) {
@@ -114,6 +115,8 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
         return false;
       }
       f->sqlite_sync_name = v;
+    } else if (a == "--sqlite-checkpoint-pages") {
+      if (!as_int(&f->sqlite_checkpoint_pages)) return false;
     } else if (a == "--sqlite-page-size") {
       if (!as_int(&f->sqlite_page_size)) return false;
     } else if (a == "--etcd-endpoint") {
@@ -196,6 +199,7 @@ absl::StatusOr<BackendUnderTest> Start(const std::string& name, const Flags& f) 
     o.path = b.root + "/cp.db";
     o.sync = f.sqlite_sync;
     o.page_size = f.sqlite_page_size;
+    o.wal_checkpoint_pages = f.sqlite_checkpoint_pages;
     o.watch_queue_limit = 1000000;
     auto s = SqliteStore::Open(o);
     if (!s.ok()) return s.status();
