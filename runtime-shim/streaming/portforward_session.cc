@@ -26,6 +26,7 @@ void PortForwardSession::Begin() {
     Send(static_cast<uint8_t>(2 * i), prefix);
     Send(static_cast<uint8_t>(2 * i + 1), prefix);
   }
+  dialing_ = true;  // no close while later ports are still to be dialled
   for (size_t i = 0; i < forwards_.size(); ++i) {
     Forward& f = *forwards_[i];
     auto fd = runtime_->DialPort(sandbox_id_, f.port);
@@ -47,6 +48,7 @@ void PortForwardSession::Begin() {
     f.open = true;
     ReadPod(i);
   }
+  dialing_ = false;
   MaybeClose();
 }
 
@@ -83,6 +85,7 @@ void PortForwardSession::EndForward(size_t index, const std::string& error) {
 }
 
 void PortForwardSession::MaybeClose() {
+  if (dialing_) return;
   for (const auto& f : forwards_) {
     if (f->open) return;
   }

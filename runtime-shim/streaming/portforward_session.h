@@ -43,6 +43,7 @@ class PortForwardSession final : public ChannelSession {
   StreamingRuntime* runtime_;
   std::vector<std::unique_ptr<Forward>> forwards_;
   std::string pending_write_;
+  bool dialing_ = false;
 };
 
 // The ports of a port-forward URL's query ("port=80&port=8080"): at least

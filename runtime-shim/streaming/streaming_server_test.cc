@@ -310,7 +310,7 @@ TEST_F(StreamingServerTest, PortForwardSeveralPortsOneRefused) {
   req.set_pod_sandbox_id("pod");
   ::runtime::v1::PortForwardResponse resp;
   ASSERT_TRUE(server_->GetPortForward(req, &resp).ok());
-  auto client = StreamClient::Connect(absl::StrCat(resp.url(), "?port=", echo.port(), "&port=", unused),
+  auto client = StreamClient::Connect(absl::StrCat(resp.url(), "?port=", unused, "&port=", echo.port()),
                                       {"v4.channel.k8s.io"});
   ASSERT_TRUE(client.ok()) << client.status();
   // First message on each of the four channels: its port.
@@ -321,25 +321,25 @@ TEST_F(StreamingServerTest, PortForwardSeveralPortsOneRefused) {
     ASSERT_TRUE(frame.ok()) << frame.status();
     if (!first.count(frame->channel)) {
       first[frame->channel] = frame->data;
-    } else if (frame->channel == 3) {
+    } else if (frame->channel == 1) {
       refused_error += frame->data;
     }
   }
-  EXPECT_EQ(first[0], PortPrefix(echo.port()));
-  EXPECT_EQ(first[1], PortPrefix(echo.port()));
-  EXPECT_EQ(first[2], PortPrefix(unused));
-  EXPECT_EQ(first[3], PortPrefix(unused));
+  EXPECT_EQ(first[0], PortPrefix(unused));
+  EXPECT_EQ(first[1], PortPrefix(unused));
+  EXPECT_EQ(first[2], PortPrefix(echo.port()));
+  EXPECT_EQ(first[3], PortPrefix(echo.port()));
   EXPECT_NE(refused_error.find(absl::StrCat("error forwarding port ", unused)), std::string::npos) << refused_error;
   EXPECT_NE(refused_error.find("refused"), std::string::npos) << refused_error;
-  // The working port echoes.
+  // The working port (listed after the refused one) echoes.
   std::string big(200000, 'x');
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
-  ASSERT_TRUE((*client)->Send(0, big).ok());
+  ASSERT_TRUE((*client)->Send(2, big).ok());
   std::string echoed;
   while (echoed.size() < big.size()) {
     auto frame = (*client)->Read(absl::Seconds(20));
     ASSERT_TRUE(frame.ok()) << frame.status();
-    ASSERT_EQ(frame->channel, 0);
+    ASSERT_EQ(frame->channel, 2);
     echoed += frame->data;
   }
   EXPECT_EQ(echoed, big);
