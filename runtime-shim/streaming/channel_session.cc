@@ -44,7 +44,16 @@ void ChannelSession::Send(uint8_t channel, absl::string_view data, std::function
     if (written) asio::post(executor(), std::move(written));
     return;
   }
-  queue_.push_back({EncodeChannelFrame(protocol_.encoding, channel, data), std::move(written)});
+  queue_.push_back({EncodeChannelFrame(protocol_.encoding, channel, data), {}, std::move(written)});
+  if (!writing_) WriteNext();
+}
+
+void ChannelSession::SendFrame(absl::string_view frame, std::function<void()> written) {
+  if (gone_ || close_started_) {
+    if (written) asio::post(executor(), std::move(written));
+    return;
+  }
+  queue_.push_back({std::string(), frame, std::move(written)});
   if (!writing_) WriteNext();
 }
 
@@ -59,7 +68,9 @@ void ChannelSession::WriteNext() {
     return;
   }
   writing_ = true;
-  ws_.async_write(asio::buffer(queue_.front().payload),
+  const Outgoing& out = queue_.front();
+  auto buffer = out.borrowed.empty() ? asio::buffer(out.payload) : asio::buffer(out.borrowed.data(), out.borrowed.size());
+  ws_.async_write(buffer,
                   [self = shared_from_this()](beast::error_code ec, size_t) {
                     auto written = std::move(self->queue_.front().written);
                     self->queue_.pop_front();

@@ -50,6 +50,9 @@ class ChannelSession : public std::enable_shared_from_this<ChannelSession> {
   // Queues `data` on `channel`; `written` runs (on the strand) once it is
   // written, or at once when the client is gone.
   void Send(uint8_t channel, absl::string_view data, std::function<void()> written = nullptr);
+  // Binary protocols only: `frame` (channel byte + data) is written as is,
+  // without a copy; it must stay valid until `written` runs.
+  void SendFrame(absl::string_view frame, std::function<void()> written);
   // A normal close once every queued frame is written.
   void CloseWhenSent();
 
@@ -60,6 +63,7 @@ class ChannelSession : public std::enable_shared_from_this<ChannelSession> {
  private:
   struct Outgoing {
     std::string payload;
+    absl::string_view borrowed;  // SendFrame: written instead of payload
     std::function<void()> written;
   };
   void WriteNext();

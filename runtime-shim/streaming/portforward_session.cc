@@ -55,17 +55,23 @@ void PortForwardSession::Begin() {
 void PortForwardSession::ReadPod(size_t index) {
   auto self = std::static_pointer_cast<PortForwardSession>(shared_from_this());
   Forward* f = forwards_[index].get();
-  f->conn->async_read_some(asio::buffer(f->buffer), [self, f, index](boost::system::error_code ec, size_t n) {
+  f->buffer[0] = static_cast<char>(2 * index);
+  f->conn->async_read_some(asio::buffer(f->buffer.data() + 1, f->buffer.size() - 1),
+                           [self, f, index](boost::system::error_code ec, size_t n) {
     if (ec || n == 0) {
       self->EndForward(index, ec && ec != asio::error::eof && ec != asio::error::operation_aborted
                                   ? ec.message()
                                   : "");
       return;
     }
-    self->Send(static_cast<uint8_t>(2 * index), absl::string_view(f->buffer.data(), n),
-               [self, f, index] {
-                 if (f->open && !self->client_gone()) self->ReadPod(index);
-               });
+    auto next = [self, f, index] {
+      if (f->open && !self->client_gone()) self->ReadPod(index);
+    };
+    if (self->protocol().encoding == ChannelEncoding::kBinary) {
+      self->SendFrame(absl::string_view(f->buffer.data(), n + 1), std::move(next));
+    } else {
+      self->Send(static_cast<uint8_t>(2 * index), absl::string_view(f->buffer.data() + 1, n), std::move(next));
+    }
   });
 }
 

@@ -33,7 +33,8 @@ class PortForwardSession final : public ChannelSession {
     uint16_t port = 0;
     std::unique_ptr<asio::ip::tcp::socket> conn;
     bool open = false;
-    std::array<char, 64 * 1024> buffer;
+    // [channel byte][data]: a binary frame sent without a copy.
+    std::array<char, 1 + 256 * 1024> buffer;
   };
   void ReadPod(size_t index);
   void EndForward(size_t index, const std::string& error);
