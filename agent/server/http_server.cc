@@ -1,6 +1,9 @@
 #include "agent/server/http_server.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+
+#include <cstring>
 
 #include <atomic>
 
@@ -34,7 +37,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
   if (ec) return absl::InvalidArgumentError(absl::StrCat("HTTP address \"", address, "\": ", ec.message()));
   tcp::endpoint endpoint(addr, static_cast<unsigned short>(port));
   auto& acceptor = server->impl_->acceptor;
-  acceptor.open(endpoint.protocol(), ec);
+  // Close-on-exec from the start: the shims the runtime forks must not hold the port.
+  int fd = ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat("socket for ", address, ":", port, ": ", strerror(errno)));
+  acceptor.assign(endpoint.protocol(), fd, ec);
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
@@ -65,6 +71,7 @@ void HttpServer::Run() {
       if (impl_->stopping) return;
       continue;
     }
+    fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
     // One request per connection, bounded in time.
     struct timeval tv = {5, 0};
     setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
