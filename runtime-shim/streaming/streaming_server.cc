@@ -1,5 +1,7 @@
 #include "runtime-shim/streaming/streaming_server.h"
 
+#include <fcntl.h>
+
 #include <thread>
 #include <vector>
 
@@ -220,6 +222,8 @@ void StreamingServer::Impl::Accept() {
   acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (!ec) {
+      // Asio does not accept with SOCK_CLOEXEC: keep connections out of spawned shims and containers.
+      fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
       socket.set_option(tcp::no_delay(true), ec);
       std::make_shared<HttpSession>(std::move(socket), this)->Run();
     }
@@ -236,6 +240,7 @@ absl::StatusOr<std::unique_ptr<StreamingServer>> StreamingServer::Start(const St
   impl->tokens = std::make_unique<TokenCache>(options.token_ttl, options.max_in_flight, options.clock);
   boost::system::error_code ec;
   impl->acceptor.open(endpoint->protocol(), ec);
+  if (!ec) fcntl(impl->acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
   if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) impl->acceptor.bind(*endpoint, ec);
   if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "e2e/streaming/stream_client.h"
 #include "gtest/gtest.h"
+#include "common/time.h"
 #include "runtime-shim/streaming/netns_dial.h"
 
 namespace berth::streaming {
@@ -44,6 +45,7 @@ class FakeRuntime : public StreamingRuntime {
       dup2(out >= 0 ? out : null_fd, 1);
       dup2(err >= 0 ? err : null_fd, 2);
       if (tty) ioctl(0, TIOCSCTTY, 0);
+      close_range(3, ~0U, 0);  // as the real shim spawn does: no inherited sockets
       sigset_t empty;
       sigemptyset(&empty);
       sigprocmask(SIG_SETMASK, &empty, nullptr);
@@ -52,12 +54,14 @@ class FakeRuntime : public StreamingRuntime {
       _exit(127);
     }
     close(null_fd);
+    last_pid = pid;
     return ExecProcess{pid, -1};
   }
   absl::StatusOr<int> DialPort(const std::string& sandbox_id, uint16_t port) override {
     if (sandbox_id != "pod") return absl::NotFoundError(absl::StrCat("sandbox ", sandbox_id, " not found"));
     return DialLoopbackInNetns("", port);
   }
+  std::atomic<pid_t> last_pid{-1};
 };
 
 // An echo server on 127.0.0.1:<port> that serves any number of connections.
@@ -213,6 +217,38 @@ TEST_F(StreamingServerTest, CtrlCReachesTheCommandThroughTheTty) {
   auto outcome = CollectExec(**client, absl::Seconds(20));
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_EQ(outcome->exit_code, 128 + SIGINT) << outcome->error;
+}
+
+TEST_F(StreamingServerTest, TtyStdinCloseIsEndOfFile) {
+  auto client = StreamClient::Connect(ExecUrl({"sh", "-c", "cat >/dev/null; echo eof"}, true, true),
+                                      {"v5.channel.k8s.io"});
+  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_TRUE((*client)->Send(kStdinChannel, "line\r").ok());
+  ASSERT_TRUE((*client)->SendClose(kStdinChannel).ok());
+  auto outcome = CollectExec(**client, absl::Seconds(20));
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_NE(outcome->stdout_data.find("eof"), std::string::npos) << outcome->stdout_data;
+  EXPECT_EQ(outcome->exit_code, 0);
+}
+
+TEST_F(StreamingServerTest, ClientLeavingHangsUpTheCommand) {
+  auto client = StreamClient::Connect(ExecUrl({"sh", "-c", "echo started; exec sleep 60"}), {"v5.channel.k8s.io"});
+  ASSERT_TRUE(client.ok()) << client.status();
+  std::string seen;
+  while (seen.find("started") == std::string::npos) {
+    auto frame = (*client)->Read(absl::Seconds(20));
+    ASSERT_TRUE(frame.ok()) << frame.status();
+    if (frame->channel == kStdoutChannel) seen += frame->data;
+  }
+  pid_t pid = runtime_.last_pid.load();
+  ASSERT_GT(pid, 0);
+  client->reset();  // the connection drops without a close handshake
+  // The server sends SIGHUP and reaps the command.
+  int64_t deadline = MonotonicNanos() + absl::ToInt64Nanoseconds(absl::Seconds(20));
+  while (kill(pid, 0) == 0 && MonotonicNanos() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_NE(kill(pid, 0), 0) << "pid " << pid << " still there";
 }
 
 TEST_F(StreamingServerTest, ExecOfAStoppedContainerFailsOnTheErrorChannel) {
