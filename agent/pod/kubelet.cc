@@ -122,7 +122,15 @@ void Kubelet::Stop() {
   if (workers_) workers_->Stop();
 }
 
-void Kubelet::HandleUpdates(const std::vector<PodUpdate>& updates) {
+void Kubelet::HandleUpdates(const std::vector<PodUpdate>& in) {
+  // Removals first: a replacement pod of the same name must see its predecessor terminating.
+  std::vector<PodUpdate> updates;
+  for (const auto& u : in) {
+    if (u.op == PodOp::kRemove) updates.push_back(u);
+  }
+  for (const auto& u : in) {
+    if (u.op != PodOp::kRemove) updates.push_back(u);
+  }
   for (const auto& u : updates) {
     const std::string& uid = u.pod.metadata.uid;
     std::string object = PodObject(u.pod);
@@ -184,12 +192,31 @@ void Kubelet::Work(const std::string& uid) {
       workers_->EnqueueAfter(uid, absl::Seconds(2));
       return;
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    terminating_.erase(uid);
-    statuses_.erase(uid);
-    start_times_.erase(uid);
-    probes_.erase(uid);
+    std::string full_name;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (removed) full_name = removed->metadata.namespace_ + "/" + removed->metadata.name;
+      terminating_.erase(uid);
+      statuses_.erase(uid);
+      start_times_.erase(uid);
+      probes_.erase(uid);
+    }
+    // A pod of the same name (an edited static pod) waited for this one to end.
+    for (const auto& other : manager_.List()) {
+      if (other.metadata.namespace_ + "/" + other.metadata.name == full_name) workers_->Enqueue(other.metadata.uid);
+    }
     return;
+  }
+  {
+    // As the kubelet does for static pods: a pod starts only once the pod it
+    // replaces (same namespace/name, another UID) has terminated.
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [other_uid, other] : terminating_) {
+      if (other_uid != uid && other.metadata.namespace_ == pod->metadata.namespace_ &&
+          other.metadata.name == pod->metadata.name) {
+        return;  // re-enqueued when that pod's kill completes
+      }
+    }
   }
   k8s::PodStatus previous;
   bool has_previous = false;

@@ -1,0 +1,224 @@
+#include "e2e/agent/agent_fixture.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "agent/server/http_server.h"
+#include "api/k8s/codec.h"
+#include "common/errors.h"
+#include "common/fs.h"
+#include "common/status_macros.h"
+
+namespace berth::e2e {
+
+std::string* AgentTest::images_dir_ = nullptr;
+
+namespace {
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return 0;
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+std::string BusyboxPod(const std::string& name, const std::string& script, const std::string& restart_policy,
+                       const std::string& extra_spec) {
+  return absl::StrCat(R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: )", name, R"(
+spec:
+  restartPolicy: )", restart_policy, R"(
+  terminationGracePeriodSeconds: 10
+  containers:
+  - name: app
+    image: docker.io/library/busybox:latest
+    imagePullPolicy: Never
+    command: [sh, -c, ')", script, R"(']
+)", extra_spec);
+}
+
+void AgentTest::SetUpTestSuite() {
+  if (images_dir_) return;
+  char tmpl[] = "/tmp/berth-agent-e2e-images-XXXXXX";
+  if (!mkdtemp(tmpl)) abort();
+  images_dir_ = new std::string(tmpl);
+  auto built = RunCommand({SourceDir() + "/hack/build-busybox-image.sh", *images_dir_}, absl::Seconds(120));
+  if (!built.ok()) {
+    fprintf(stderr, "building the images failed: %s\n", std::string(built.status().message()).c_str());
+    abort();
+  }
+}
+
+void AgentTest::SetUp() {
+  runtime_ = RuntimeUnderTest::FromEnv();
+  if (runtime_->name() != "berth") GTEST_SKIP() << "the kubelet is berth-agent's";
+  char tmpl[] = "/tmp/berth-agent-e2e-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  dir_ = tmpl;
+  manifests_ = dir_ + "/manifests";
+  logs_ = dir_ + "/logs";
+  AGENT_ASSERT_OK(MkdirAll(manifests_));
+  http_port_ = FreePort();
+  ASSERT_GT(http_port_, 0);
+}
+
+absl::Status AgentTest::StartAgent() {
+  std::vector<std::string> flags = {"--pod-manifest-path", manifests_, "--node-name", "e2e-node",
+                                    "--healthz-port", std::to_string(http_port_), "--pod-logs-dir", logs_,
+                                    "--crash-loop-backoff-base", "1s", "--crash-loop-backoff-max", "8s",
+                                    "--file-check-frequency", "5s", "--sync-frequency", "30s"};
+  flags.insert(flags.end(), extra_flags_.begin(), extra_flags_.end());
+  runtime_->set_extra_flags(flags);
+  RETURN_IF_ERROR(runtime_->Start({*images_dir_ + "/busybox.tar", *images_dir_ + "/pause.tar"}));
+  client_ = std::make_unique<CriClient>(runtime_->endpoint());
+  // /healthz answers once the kubelet runs.
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  absl::Status last;
+  while (absl::Now() < deadline) {
+    auto body = Get("/healthz");
+    if (body.ok() && *body == "ok") return absl::OkStatus();
+    last = body.status();
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return Annotate(last, "waiting for /healthz");
+}
+
+void AgentTest::TearDown() {
+  if (!runtime_ || runtime_->name() != "berth") return;
+  // Remove the manifests first so that the kubelet stops the pods itself
+  // instead of recreating what the CRI cleanup removes.
+  if (!manifests_.empty() && client_) {
+    auto names = ListDir(manifests_);
+    if (names.ok()) {
+      for (const auto& n : *names) unlink((manifests_ + "/" + n).c_str());
+      absl::Time deadline = absl::Now() + absl::Seconds(30);
+      while (absl::Now() < deadline) {
+        auto pods = Pods();
+        if (!pods.ok() || pods->empty()) break;
+        absl::SleepFor(absl::Milliseconds(100));
+      }
+      // And until the kubelet has stopped every container (each within its grace period).
+      while (absl::Now() < deadline) {
+        auto containers = client_->ListContainers();
+        if (!containers.ok()) break;
+        bool running = false;
+        for (const auto& c : *containers) running |= c.state() == runtime::v1::CONTAINER_RUNNING;
+        if (!running) break;
+        absl::SleepFor(absl::Milliseconds(100));
+      }
+    }
+  }
+  absl::Status stopped = runtime_->Stop();
+  EXPECT_TRUE(stopped.ok()) << stopped;
+  if (HasFailure()) {
+    auto log = ReadFile(runtime_->root() + "/agent.log");
+    (void)log;
+  }
+  if (!dir_.empty()) {
+    absl::Status removed = RemoveAll(dir_);
+    EXPECT_TRUE(removed.ok()) << removed;
+  }
+}
+
+absl::Status AgentTest::WriteManifest(const std::string& file, const std::string& text) {
+  // A hidden temporary file renamed into place, as an editor or config tool
+  // should do it: the agent ignores hidden files, so it never sees a half-written one.
+  std::string tmp = manifests_ + "/." + file + ".tmp";
+  RETURN_IF_ERROR(AtomicWriteFile(dir_ + "/." + file + ".staging", text));
+  if (rename((dir_ + "/." + file + ".staging").c_str(), tmp.c_str()) != 0) return ErrnoError("rename " + tmp);
+  if (rename(tmp.c_str(), (manifests_ + "/" + file).c_str()) != 0) return ErrnoError("rename to " + file);
+  return absl::OkStatus();
+}
+
+absl::Status AgentTest::RemoveManifest(const std::string& file) {
+  if (unlink((manifests_ + "/" + file).c_str()) != 0) return absl::NotFoundError(file);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> AgentTest::Get(const std::string& target) {
+  return agent::HttpGet("127.0.0.1", http_port_, target);
+}
+
+absl::StatusOr<std::vector<k8s::Pod>> AgentTest::Pods() {
+  ASSIGN_OR_RETURN(std::string body, Get("/pods"));
+  nlohmann::json list = nlohmann::json::parse(body, nullptr, false);
+  if (list.is_discarded() || !list.contains("items")) return absl::InternalError("bad /pods: " + body);
+  if (list.value("kind", "") != "PodList") return absl::InternalError("not a PodList: " + body);
+  std::vector<k8s::Pod> pods;
+  for (const auto& item : list["items"]) {
+    ASSIGN_OR_RETURN(auto pod, k8s::PodFromJson(item));  // strict: /pods must be valid v1 JSON
+    pods.push_back(std::move(pod));
+  }
+  return pods;
+}
+
+absl::StatusOr<k8s::Pod> AgentTest::WaitForPod(const std::string& name,
+                                                 const std::function<bool(const k8s::Pod&)>& ok,
+                                                 absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  std::string last = "(not listed)";
+  while (true) {
+    auto pods = Pods();
+    if (pods.ok()) {
+      for (const auto& pod : *pods) {
+        if (pod.metadata.name != name) continue;
+        if (ok(pod)) return pod;
+        last = k8s::EncodePodJson(pod);
+      }
+    } else {
+      last = pods.status().ToString();
+    }
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(absl::StrCat("pod ", name, " not as wanted; last seen: ", last));
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+}
+
+absl::Status AgentTest::WaitForNoPod(const std::string& name, absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    auto pods = Pods();
+    bool found = false;
+    if (pods.ok()) {
+      for (const auto& pod : *pods) found |= pod.metadata.name == name;
+      if (!found) return absl::OkStatus();
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return absl::DeadlineExceededError("pod " + name + " still listed");
+}
+
+absl::StatusOr<std::vector<runtime::v1::Container>> AgentTest::ContainersOf(const std::string& pod_name) {
+  runtime::v1::ContainerFilter filter;
+  (*filter.mutable_label_selector())["io.kubernetes.pod.name"] = pod_name;
+  return client_->ListContainers(filter);
+}
+
+bool AgentTest::IsRunningAndReady(const k8s::Pod& pod) {
+  if (pod.status.phase != "Running") return false;
+  for (const auto& c : pod.status.conditions) {
+    if (c.type == "Ready") return c.status == "True";
+  }
+  return false;
+}
+
+std::string AgentTest::PodLogDir(const k8s::Pod& pod) const {
+  return absl::StrCat(logs_, "/", pod.metadata.namespace_, "_", pod.metadata.name, "_", pod.metadata.uid);
+}
+
+}  // namespace berth::e2e
