@@ -5,8 +5,12 @@
 # JSON lines and berth/containerd ratios, then stops everything.
 #
 #   hack/bench-compare.sh [--count 50] [--concurrency 1] [--build-dir build]
+#                         [--berth-cni berth|reference]
 #
-# Without a built berth-agent it benchmarks containerd alone.
+# berth's pods get berth's own plugins (berth-bridge + berth-host-local) when
+# they are built, else (or with --berth-cni reference) Debian's reference
+# bridge + host-local, the chain containerd gets. Without a built berth-agent
+# it benchmarks containerd alone.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,12 +18,14 @@ src=$(dirname "$here")
 count=50
 concurrency=1
 build_dir=$src/build
+berth_cni=berth
 while [[ $# -gt 0 ]]; do
   case $1 in
     --count) count=$2; shift 2 ;;
     --concurrency) concurrency=$2; shift 2 ;;
     --build-dir) build_dir=$2; shift 2 ;;
-    *) echo "usage: $0 [--count N] [--concurrency C] [--build-dir DIR]" >&2; exit 2 ;;
+    --berth-cni) berth_cni=$2; shift 2 ;;
+    *) echo "usage: $0 [--count N] [--concurrency C] [--build-dir DIR] [--berth-cni berth|reference]" >&2; exit 2 ;;
   esac
 done
 
@@ -27,6 +33,12 @@ find_binary() { find "$build_dir" -name "$1" -type f -perm -u+x 2>/dev/null | he
 bench=$(find_binary berth-bench)
 agent=$(find_binary berth-agent)
 shim=$(find_binary berth-shim)
+berth_bridge=$(find_binary berth-bridge)
+berth_host_local=$(find_binary berth-host-local)
+if [[ $berth_cni == berth && ( -z $berth_bridge || -z $berth_host_local ) ]]; then
+  echo "berth-bridge / berth-host-local not built under $build_dir: berth uses the reference plugins" >&2
+  berth_cni=reference
+fi
 [[ -n $bench ]] || { echo "berth-bench not built under $build_dir" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/berth-bench-XXXXXX)
@@ -87,8 +99,14 @@ run_bench() {
 declare -A results
 if [[ -n $agent ]]; then
   mkdir -p "$berth_root/state" "$berth_root/run" "$berth_root/net.d"
+  bridge_type=bridge ipam_type=host-local cni_bin_dir=/usr/lib/cni
+  if [[ $berth_cni == berth ]]; then
+    bridge_type=berth-bridge ipam_type=berth-host-local
+    cni_bin_dir=$(dirname "$berth_bridge"),$(dirname "$berth_host_local")
+  fi
+  echo "== berth's CNI chain: $bridge_type + $ipam_type" >&2
   cat >"$berth_root/net.d/10-berth-bench.conflist" <<EOF
-{"cniVersion":"1.0.0","name":"berth-bench","plugins":[{"type":"bridge","bridge":"berth-bench0","isGateway":false,"ipMasq":false,"ipam":{"type":"host-local","ranges":[[{"subnet":"10.245.0.0/24"}]],"dataDir":"$berth_root/ipam"}}]}
+{"cniVersion":"1.0.0","name":"berth-bench","plugins":[{"type":"$bridge_type","bridge":"berth-bench0","isGateway":false,"ipMasq":false,"ipam":{"type":"$ipam_type","ranges":[[{"subnet":"10.245.0.0/24"}]],"dataDir":"$berth_root/ipam"}}]}
 EOF
   ip netns add "$berth_netns"
   ip -n "$berth_netns" link set lo up
@@ -100,7 +118,7 @@ EOF
   # nsenter --net only: `ip netns exec` would remount /sys and hide the cgroups.
   setsid nsenter --net="/run/netns/$berth_netns" -- "$agent" --listen "unix://$berth_root/run/berth.sock" \
     --state-dir "$berth_root/state" --run-dir "$berth_root/run" --cgroup-parent "$cgroup_parent" \
-    --cni-conf-dir "$berth_root/net.d" --cni-bin-dir /usr/lib/cni "${shim_flag[@]}" \
+    --cni-conf-dir "$berth_root/net.d" --cni-bin-dir "$cni_bin_dir" "${shim_flag[@]}" \
     </dev/null >"$berth_root/agent.log" 2>&1 &
   agent_pid=$!
   # berth-bench waits until the socket answers.

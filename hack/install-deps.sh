@@ -28,8 +28,8 @@ packages=(
   containerd runc conmon containernetworking-plugins
   # a real registry for the image-pull tests
   docker-registry
-  # the control plane's HA store backend
-  etcd-server
+  # the control plane's HA store backend (etcdctl for snapshot restore)
+  etcd-server etcd-client
 )
 
 export DEBIAN_FRONTEND=noninteractive

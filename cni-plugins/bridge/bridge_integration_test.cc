@@ -14,6 +14,7 @@
 #include <cstring>
 #include <set>
 #include <string>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -352,6 +353,12 @@ TEST_F(BridgeIntegrationTest, DelWithTheNetnsGoneAndAfterTheVethIsGone) {
   auto del = Berth("DEL", "pod-g", a, Config());
   EXPECT_EQ(del.exit_code, 0) << del.raw;
   EXPECT_TRUE(AllocatedIps().empty());
+  // The released namespace takes the pair with it; the kernel does that
+  // asynchronously, so DEL does not wait for it.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (LinkExists(HostVethName("bt-net", "pod-g", "eth0")) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   EXPECT_FALSE(LinkExists(HostVethName("bt-net", "pod-g", "eth0")));
   EXPECT_FALSE(MasqChainExists("pod-g"));
   // Without CNI_NETNS at all.

@@ -18,11 +18,16 @@ namespace {
 #define NSFS_MAGIC 0x6e736673
 #endif
 
-// CNI_NETNS for DEL: empty when the namespace is gone (its pin unmounted or
-// removed), as the spec allows, so plugins release what they hold anyway.
+// CNI_NETNS for DEL: the path while it is a namespace, and also once it is
+// gone altogether (the runtime releases the namespace before DEL): plugins
+// treat a path that does not exist as a released namespace whose links went
+// with it (the reference plugins' NSPathNotExistErr), and release IPAM and
+// rules. Empty when something else sits at the path (say, the pin's file
+// left after an unmount), which a plugin would fail to open as a namespace.
 std::string NetnsIfPresent(const std::string& netns) {
   struct statfs fs {};
-  if (netns.empty() || statfs(netns.c_str(), &fs) < 0) return std::string();
+  if (netns.empty()) return std::string();
+  if (statfs(netns.c_str(), &fs) < 0) return errno == ENOENT ? netns : std::string();
   return static_cast<unsigned long>(fs.f_type) == NSFS_MAGIC ? netns : std::string();
 }
 

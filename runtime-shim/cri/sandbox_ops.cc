@@ -238,19 +238,25 @@ absl::Status Runtime::StopPodSandbox(const cri::StopPodSandboxRequest& req,
     std::lock_guard<std::mutex> cop(c->op_mu);
     RETURN_IF_ERROR(Annotate(StopContainerLocked(*c, 0), absl::StrCat("stop container ", c->id)));
   }
-  // The network goes first, while its namespace is still pinned; a failed
-  // DEL keeps the sandbox READY so the kubelet's next stop retries it.
-  RETURN_IF_ERROR(DetachNetwork(*sandbox));
-  if (sandbox->state == cri::SANDBOX_NOTREADY) return absl::OkStatus();
-  KillPidnsInit(sandbox->pidns_init_pid);
-  RETURN_IF_ERROR(UnpinNamespaces(SandboxRunDir(sandbox->id) + "/ns"));
-  std::string shm = SandboxRunDir(sandbox->id) + "/shm";
-  umount2(shm.c_str(), MNT_DETACH);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    sandbox->state = cri::SANDBOX_NOTREADY;
+  if (sandbox->state == cri::SANDBOX_READY) {
+    // The namespaces are released before CNI DEL: the kernel then removes the
+    // pod's veth pair with its network namespace, asynchronously, instead of
+    // DEL waiting the 15-20 ms a veth removal takes (plugins handle a DEL
+    // whose namespace is gone: IPAM and rules are released, links go with
+    // the namespace).
+    KillPidnsInit(sandbox->pidns_init_pid);
+    RETURN_IF_ERROR(UnpinNamespaces(SandboxRunDir(sandbox->id) + "/ns"));
+    std::string shm = SandboxRunDir(sandbox->id) + "/shm";
+    umount2(shm.c_str(), MNT_DETACH);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      sandbox->state = cri::SANDBOX_NOTREADY;
+    }
+    RETURN_IF_ERROR(SaveSandbox(*sandbox));
   }
-  RETURN_IF_ERROR(SaveSandbox(*sandbox));
+  // A failed DEL keeps the attachment recorded, so the kubelet's next stop
+  // (or RemovePodSandbox) retries it.
+  RETURN_IF_ERROR(DetachNetwork(*sandbox));
   BERTH_LOG(Info) << "pod sandbox stopped" << Kv("id", sandbox->id);
   return absl::OkStatus();
 }
