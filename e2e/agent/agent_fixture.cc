@@ -63,6 +63,13 @@ void AgentTest::SetUpTestSuite() {
   }
 }
 
+void AgentTest::TearDownTestSuite() {
+  if (!images_dir_) return;
+  RemoveAll(*images_dir_).IgnoreError();
+  delete images_dir_;
+  images_dir_ = nullptr;
+}
+
 void AgentTest::SetUp() {
   runtime_ = RuntimeUnderTest::FromEnv();
   if (runtime_->name() != "berth") GTEST_SKIP() << "the kubelet is berth-agent's";

@@ -28,6 +28,7 @@ namespace berth::e2e {
 class AgentTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite();
+  static void TearDownTestSuite();
   void SetUp() override;
   void TearDown() override;
 
