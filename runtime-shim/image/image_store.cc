@@ -329,6 +329,12 @@ absl::Status ImageStore::Remove(const std::string& ref) {
   return Annotate(CollectGarbage(), absl::StrCat("remove image ", image.id));
 }
 
+absl::StatusOr<ImageRecord> ImageStore::Record(const std::string& ref) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Image image, ResolveLocked(ref));
+  return records_.at(image.id);
+}
+
 absl::StatusOr<std::vector<std::string>> ImageStore::LayerDirs(const Image& image) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::string> dirs;

@@ -78,6 +78,10 @@ class ImageStore {
   // blobs no image references any more. NotFound when there is no such image.
   absl::Status Remove(const std::string& ref);
 
+  // The store's record of the image `ref` resolves to (as Resolve), with the
+  // manifest and layer blobs it holds.
+  absl::StatusOr<ImageRecord> Record(const std::string& ref) const;
+
   // The image's snapshot fs dirs, top-most layer first (overlayfs lowerdir order).
   absl::StatusOr<std::vector<std::string>> LayerDirs(const Image& image) const;
 
