@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Brings berth up on this host and runs a demo pod; or takes it down again.
+# Brings berth up on this host and runs a demo static pod; or takes it down again.
 #
 #   hack/local-up.sh [up] [--no-deps] [--build]   install deps, build, import busybox,
-#                                                 start berth-agent, run the demo pod
+#                                                 start berth-agent, drop the demo pod's
+#                                                 manifest into its static pod dir
 #   hack/local-up.sh down [--purge]               remove every pod, stop the agent;
 #                                                 --purge also wipes state, run dir and logs
 #   hack/local-up.sh status                       is the agent up, which pods run
 #
 # Run as root on Debian 12. `up` is idempotent: with the agent already running
-# it only (re)runs the demo pod when it is missing or not running.
+# it only (re)writes the demo manifest; the agent keeps the pod running.
 #
 # Every path and flag can be changed through the environment:
 #   BERTH_STATE_DIR      /var/lib/berth              agent --state-dir
@@ -19,7 +20,8 @@
 #   BERTH_LOG_FILE       /var/log/berth-agent.log    agent's stdout and stderr
 #   BERTH_PID_FILE       $BERTH_RUN_DIR/agent.pid
 #   BERTH_CACHE_DIR      /var/cache/berth            built image archives
-#   BERTH_DEMO_DIR       <repo>/hack/demo            pod.json and container.json
+#   BERTH_DEMO_DIR       <repo>/hack/demo            demo-pod.yaml
+#   BERTH_MANIFEST_DIR   /etc/kubernetes/manifests   agent --pod-manifest-path
 #   BERTH_JOBS           2                           make -j
 #   BERTH_READY_TIMEOUT  30                          seconds to wait for the agent
 set -euo pipefail
@@ -35,6 +37,8 @@ log_file=${BERTH_LOG_FILE:-/var/log/berth-agent.log}
 pid_file=${BERTH_PID_FILE:-$run_dir/agent.pid}
 cache_dir=${BERTH_CACHE_DIR:-/var/cache/berth}
 demo_dir=${BERTH_DEMO_DIR:-$repo/hack/demo}
+manifest_dir=${BERTH_MANIFEST_DIR:-/etc/kubernetes/manifests}
+demo_manifest=$manifest_dir/berth-demo.yaml
 jobs=${BERTH_JOBS:-2}
 ready_timeout=${BERTH_READY_TIMEOUT:-30}
 
@@ -64,9 +68,14 @@ check_removable() {
   esac
 }
 
-# The log directory the demo pod config names.
-demo_log_dir() {
-  sed -n 's/.*"log_directory"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$demo_dir/pod.json" | head -n1
+# The log directories of the demo pod (the kubelet's layout:
+# /var/log/pods/<namespace>_<name>_<uid>).
+demo_log_dirs() {
+  local dir
+  for dir in /var/log/pods/default_demo-*; do
+    [[ -d $dir ]] && echo "$dir"
+  done
+  return 0
 }
 
 # The pid of our berth-agent, or nothing when it is not running.
@@ -103,7 +112,8 @@ start_agent() {
   mkdir -p "$state_dir" "$run_dir" "$(dirname "$log_file")" "$(dirname "$pid_file")"
   say "starting berth-agent (log: $log_file)"
   setsid "$agent" --listen "$endpoint" --state-dir "$state_dir" --run-dir "$run_dir" \
-    --cgroup-parent "$cgroup_parent" --shim "$shim" </dev/null >>"$log_file" 2>&1 &
+    --cgroup-parent "$cgroup_parent" --shim "$shim" --pod-manifest-path "$manifest_dir" \
+    </dev/null >>"$log_file" 2>&1 &
   local pid=$!
   echo "$pid" >"$pid_file"
   wait_for_agent "$pid"
@@ -159,41 +169,28 @@ import_image() {
   "$agent" images import "$archive" --state-dir "$state_dir" >/dev/null
 }
 
-# The id of the demo pod sandbox when it is ready, else nothing.
-demo_pod_id() { cri pods --name '^demo$' --namespace '^default$' --state ready -q | head -n1; }
+# The id of the demo's running container, else nothing.
+demo_container_id() { cri ps --name '^hello$' -q 2>/dev/null | head -n1; }
 
-# Removes demo pods that are not ready (left over from an earlier run).
-remove_stale_demo_pods() {
-  local id
-  for id in $(cri pods --name '^demo$' --namespace '^default$' --state notready -q); do
-    cri rmp "$id" >/dev/null
-  done
-}
-
+# Writes the demo manifest (a hidden temp file renamed into place: the agent
+# reads every other file in the dir) and waits for the pod to run.
 run_demo() {
-  local pod_id container_id
-  remove_stale_demo_pods
-  pod_id=$(demo_pod_id)
-  if [[ -n $pod_id ]]; then
-    container_id=$(cri ps --pod "$pod_id" --name '^hello$' -q | head -n1)
-    if [[ -n $container_id ]]; then
-      say "the demo pod is already running (pod $pod_id)"
-      show_demo "$container_id"
-      return
-    fi
-    say "the demo pod has no running container; starting it again"
-    cri stopp "$pod_id" >/dev/null
-    cri rmp "$pod_id" >/dev/null
+  mkdir -p "$manifest_dir"
+  if cmp -s "$demo_dir/demo-pod.yaml" "$demo_manifest"; then
+    say "the demo manifest is in place ($demo_manifest)"
+  else
+    say "writing the demo static pod manifest $demo_manifest"
+    cp "$demo_dir/demo-pod.yaml" "$manifest_dir/.berth-demo.yaml.tmp"
+    mv -f "$manifest_dir/.berth-demo.yaml.tmp" "$demo_manifest"
   fi
-  # As the kubelet does for a removed pod: its old logs go with it.
-  local log_dir
-  log_dir=$(demo_log_dir)
-  if [[ -n $log_dir && -d $log_dir ]]; then
-    check_removable "$log_dir"
-    rm -rf "$log_dir"
-  fi
-  say "running the demo pod ($demo_dir/pod.json, $demo_dir/container.json)"
-  container_id=$(cri run "$demo_dir/container.json" "$demo_dir/pod.json")
+  local deadline=$((SECONDS + 60)) container_id=""
+  while ((SECONDS < deadline)); do
+    container_id=$(demo_container_id)
+    [[ -n $container_id ]] && break
+    sleep 0.2
+  done
+  [[ -n $container_id ]] || die "the demo pod is not running after 60s; see $log_file and '$agent pods'"
+  "$agent" pods || true
   show_demo "$container_id"
 }
 
@@ -209,7 +206,12 @@ show_demo() {
   local short=${id:0:13}
   cat <<EOF
 
-berth is up. Look around with berth-cri ($cri):
+berth is up, running the static pod in $demo_manifest.
+The agent's view (also JSON at http://127.0.0.1:10248/pods):
+
+  $agent pods
+
+The runtime's, over CRI with berth-cri ($cri):
 
   export CONTAINER_RUNTIME_ENDPOINT=$endpoint
   $cri pods
@@ -217,7 +219,8 @@ berth is up. Look around with berth-cri ($cri):
   $cri logs -f $short
   $cri exec $short ps
 
-Take it down with: $repo/hack/local-up.sh down   (add --purge to wipe all state)
+Edit $demo_manifest and the agent rolls the pod; remove it and the pod stops.
+Take it all down with: $repo/hack/local-up.sh down   (add --purge to wipe all state)
 EOF
 }
 
@@ -302,8 +305,18 @@ cmd_down() {
   [[ $(id -u) -eq 0 ]] || die "run as root"
   [[ -x $cri && -x $agent ]] || die "no berth-cri or berth-agent in $build_dir (set BERTH_BUILD_DIR)"
 
+  # The demo manifest goes first: the agent stops the pod gracefully, and an
+  # agent started below to clean up does not run it again.
+  if [[ -f $demo_manifest ]]; then
+    rm -f "$demo_manifest"
+    say "removed the demo manifest $demo_manifest"
+  fi
   local pid
   pid=$(agent_pid)
+  if [[ -n $pid ]]; then
+    local deadline=$((SECONDS + 20))
+    while [[ -n $(demo_container_id) ]] && ((SECONDS < deadline)); do sleep 0.2; done
+  fi
   # Pods are removed through the agent; start it for that if it is down but
   # left state behind.
   if [[ -z $pid ]] && { has_entries "$state_dir/sandboxes" || has_entries "$state_dir/containers"; }; then
@@ -337,20 +350,20 @@ cmd_down() {
     fi
     local point
     for point in "${mounts[@]}"; do umount "$point" 2>/dev/null || umount -l "$point" || true; done
-    local log_dir
-    log_dir=$(demo_log_dir)
-    for dir in "$state_dir" "$run_dir" "$cache_dir" ${log_dir:+"$log_dir"}; do
+    local log_dirs=()
+    mapfile -t log_dirs < <(demo_log_dirs)
+    for dir in "$state_dir" "$run_dir" "$cache_dir" "${log_dirs[@]}"; do
       check_removable "$dir"
       rm -rf "$dir"
     done
     rm -f "$log_file"
-    say "purged $state_dir, $run_dir, $cache_dir, ${log_dir:-(no demo logs)} and $log_file"
+    say "purged $state_dir, $run_dir, $cache_dir, ${log_dirs[*]:-(no demo logs)} and $log_file"
     return
   fi
   ((${#leftovers[@]})) && say "processes still using $state_dir or $run_dir: ${leftovers[*]}"
   ((${#mounts[@]})) && say "mounts left: ${mounts[*]}"
   local left=() path
-  for path in "$state_dir" "$run_dir" "$cache_dir" "$log_file" "$(demo_log_dir)"; do
+  for path in "$state_dir" "$run_dir" "$cache_dir" "$log_file" $(demo_log_dirs); do
     [[ -n $path && -e $path ]] && left+=("$path")
   done
   if ((${#left[@]} == 0)); then
@@ -370,6 +383,7 @@ cmd_status() {
     return 1
   fi
   say "berth-agent is running (pid $pid, $endpoint)"
+  "$agent" pods || true
   cri pods
   cri ps -a
 }
