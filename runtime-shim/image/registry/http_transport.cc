@@ -20,7 +20,17 @@ struct Transfer {
   const BodySink* sink = nullptr;
   HttpResponse* response = nullptr;
   absl::Status sink_status;
+  const std::function<absl::Status()>* keep_going = nullptr;
 };
+
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(user);
+  if (!t->keep_going || !*t->keep_going) return 0;
+  absl::Status status = (*t->keep_going)();
+  if (status.ok()) return 0;
+  t->sink_status = status;
+  return 1;
+}
 
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -65,7 +75,12 @@ class CurlTransport : public HttpTransport {
     CURL* curl = curl_easy_init();
     if (curl == nullptr) return absl::InternalError("curl_easy_init failed");
     HttpResponse response;
-    Transfer t{curl, sink, &response, absl::OkStatus()};
+    Transfer t{curl, sink, &response, absl::OkStatus(), &request.keep_going};
+    if (request.keep_going) {
+      curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
+      curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
+      curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    }
     curl_slist* headers = nullptr;
     for (const std::string& h : request.headers) headers = curl_slist_append(headers, h.c_str());
     curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());

@@ -21,6 +21,9 @@ struct HttpRequest {
   std::string body;                  // sent for POST / PUT
   std::string ca_file;               // extra CA bundle for https; empty: the system store
   long timeout_s = 0;                // whole-request limit; 0: none (a stalled transfer still times out)
+  // Polled during the transfer (about once a second, stalled or not); an
+  // error aborts it and becomes the request's result.
+  std::function<absl::Status()> keep_going;
 };
 
 struct HttpResponse {

@@ -70,7 +70,8 @@ absl::StatusOr<std::shared_ptr<Puller::Staged>> Puller::StageBytes(const std::st
 }
 
 absl::StatusOr<std::shared_ptr<Puller::Staged>> Puller::FetchShared(const Reference& ref, const Descriptor& blob,
-                                                                    const Credentials& creds) {
+                                                                    const Credentials& creds,
+                                                                    const FetchProgress* progress) {
   ASSIGN_OR_RETURN(std::string dir, StagingDir());
   std::shared_ptr<InFlight> flight;
   std::shared_ptr<Staged> staged;
@@ -101,7 +102,7 @@ absl::StatusOr<std::shared_ptr<Puller::Staged>> Puller::FetchShared(const Refere
     staged->digest = blob.digest;
     staged->path = absl::StrCat(dir, "/", blob.digest.substr(blob.digest.find(':') + 1), ".", counter_++);
   }
-  absl::Status status = client_->FetchBlob(ref, blob, staged->path, creds);
+  absl::Status status = client_->FetchBlob(ref, blob, staged->path, creds, progress);
   {
     std::lock_guard<std::mutex> lock(mu_);
     flight->done = true;
@@ -169,6 +170,43 @@ absl::StatusOr<Image> Puller::PullOnce(const Reference& ref, const Credentials& 
 
   auto fetch_layers = [&](const std::vector<BlobDescriptor>& missing)
       -> absl::StatusOr<std::map<std::string, std::string>> {
+    // Progress of this pull's downloads: logged at most every
+    // progress_log_interval; no byte for progress_deadline cancels it.
+    struct {
+      std::mutex mu;
+      absl::Time last_progress = absl::Now(), last_log = absl::Now();
+      int64_t bytes = 0, total = 0;
+      size_t layers_done = 0;
+    } progress;
+    for (const BlobDescriptor& b : missing) progress.total += b.size;
+    auto hooks_for = [&](const std::string& digest) {
+      FetchProgress hooks;
+      hooks.on_bytes = [&progress, &ref, &missing, this](int64_t n) {
+        std::lock_guard<std::mutex> lock(progress.mu);
+        progress.bytes += n;
+        absl::Time now = absl::Now();
+        progress.last_progress = now;
+        if (now - progress.last_log >= options_.progress_log_interval) {
+          progress.last_log = now;
+          BERTH_LOG(Info) << "pull progress" << Kv("image", ref.Name())
+                          << Kv("bytes", static_cast<long long>(progress.bytes))
+                          << Kv("of", static_cast<long long>(progress.total))
+                          << Kv("layers_done", static_cast<long long>(progress.layers_done))
+                          << Kv("layers", static_cast<long long>(missing.size()));
+        }
+      };
+      hooks.keep_going = [&progress, &ref, &missing, digest, this]() -> absl::Status {
+        std::lock_guard<std::mutex> lock(progress.mu);
+        absl::Duration idle = absl::Now() - progress.last_progress;
+        if (idle < options_.progress_deadline) return absl::OkStatus();
+        return absl::DeadlineExceededError(absl::StrCat(
+            "pull ", ref.Name(), ": no progress for ", absl::FormatDuration(idle), " (deadline ",
+            absl::FormatDuration(options_.progress_deadline), ") while fetching layer ", digest, "; ",
+            progress.bytes, " of ", progress.total, " bytes and ", progress.layers_done, " of ", missing.size(),
+            " layers done; cancelled"));
+      };
+      return hooks;
+    };
     std::vector<std::shared_ptr<Staged>> results(missing.size());
     std::vector<absl::Status> statuses(missing.size());
     std::atomic<size_t> next{0};
@@ -181,13 +219,19 @@ absl::StatusOr<Image> Puller::PullOnce(const Reference& ref, const Credentials& 
         Descriptor d;
         d.digest = missing[i].digest;
         d.size = missing[i].size;
-        absl::StatusOr<std::shared_ptr<Staged>> got = FetchShared(ref, d, creds);
+        FetchProgress hooks = hooks_for(d.digest);
+        absl::StatusOr<std::shared_ptr<Staged>> got = FetchShared(ref, d, creds, &hooks);
         if (!got.ok()) {
           statuses[i] = got.status();
           failed = true;
           return;
         }
         results[i] = *got;
+        {
+          std::lock_guard<std::mutex> lock(progress.mu);
+          ++progress.layers_done;
+          progress.last_progress = absl::Now();  // a layer shared with another pull counts too
+        }
         BERTH_LOG(Info) << "layer downloaded" << Kv("image", ref.Name()) << Kv("layer", d.digest)
                         << Kv("bytes", d.size) << Kv("done", static_cast<long long>(done.fetch_add(1) + 1))
                         << Kv("of", static_cast<long long>(missing.size()));

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "runtime-shim/image/image.h"
 #include "runtime-shim/image/image_store.h"
 #include "runtime-shim/image/registry/manifest.h"
@@ -20,6 +21,10 @@ namespace berth::image::registry {
 struct PullOptions {
   int max_concurrent_downloads = 3;   // layers fetched at once per pull
   Platform platform = HostPlatform();  // what to pick from an index
+  // A pull whose layer downloads make no progress (no byte arrives) for this
+  // long is cancelled (kubelet's --image-pull-progress-deadline).
+  absl::Duration progress_deadline = absl::Minutes(1);
+  absl::Duration progress_log_interval = absl::Seconds(5);  // progress lines, per pull
 };
 
 class Puller {
@@ -44,7 +49,8 @@ class Puller {
   struct InFlight;
 
   absl::StatusOr<std::shared_ptr<Staged>> FetchShared(const Reference& ref, const Descriptor& blob,
-                                                      const Credentials& creds);
+                                                      const Credentials& creds,
+                                                      const FetchProgress* progress = nullptr);
   absl::StatusOr<std::shared_ptr<Staged>> StageBytes(const std::string& digest, const std::string& bytes);
   absl::StatusOr<std::string> StagingDir();
   absl::StatusOr<Image> PullOnce(const Reference& ref, const Credentials& creds);

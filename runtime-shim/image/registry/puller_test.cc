@@ -65,7 +65,22 @@ class FakeRegistry : public HttpTransport {
     }
     if (g) g(digest);
     absl::Status streamed;
-    if (!content.empty()) {
+    bool stalls = false;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stalls = stall.count(digest) != 0;
+    }
+    if (stalls && !content.empty()) {
+      // Half the blob, then nothing: polls keep_going as curl's progress
+      // callback does, until it cancels the transfer (bounded).
+      streamed = (*sink)(200, content.substr(0, content.size() / 2));
+      auto deadline = std::chrono::steady_clock::now() + 20s;
+      while (streamed.ok() && std::chrono::steady_clock::now() < deadline) {
+        if (request.keep_going) streamed = request.keep_going();
+        if (streamed.ok()) std::this_thread::sleep_for(10ms);
+      }
+      if (streamed.ok()) streamed = absl::UnavailableError("fake registry: stalled transfer never cancelled");
+    } else if (!content.empty()) {
       resp.status = 200;
       streamed = (*sink)(200, content);
     } else {
@@ -93,6 +108,7 @@ class FakeRegistry : public HttpTransport {
   int manifest_gets = 0;
   int active = 0, max_active = 0;
   std::function<void(const std::string&)> gate;
+  std::set<std::string> stall;  // blob digests whose GET sends half, then stalls
 };
 
 class PullerTest : public ::testing::Test {
@@ -267,6 +283,39 @@ TEST_F(PullerTest, ASecondImageWithOneNewLayerDownloadsOnlyThatLayer) {
   EXPECT_EQ(BlobGets("l2"), 1);
   EXPECT_EQ(BlobGets("l3"), 1);
   EXPECT_EQ(BlobGets("l3-new"), 1);
+}
+
+TEST_F(PullerTest, StalledPullIsCancelledNamingTheReferenceAndLayer) {
+  AddImage("stall", {"stall-ok", "stall-stuck"});
+  std::string stuck = Sha256Digest(Layer("stall-stuck").blob);
+  {
+    std::lock_guard<std::mutex> lock(fake_->mu);
+    fake_->stall.insert(stuck);
+  }
+  RegistryConfig config;
+  config.hosts["reg.test"].insecure = true;
+  PullOptions options;
+  options.progress_deadline = absl::Milliseconds(300);
+  Puller puller(store_.get(), std::make_shared<RegistryClient>(config, fake_), options);
+  auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<Image> image = puller.Pull("reg.test/app:stall");
+  ASSERT_FALSE(image.ok());
+  EXPECT_EQ(image.status().code(), absl::StatusCode::kDeadlineExceeded) << image.status();
+  EXPECT_TRUE(absl::StrContains(image.status().message(), "reg.test/app:stall")) << image.status();
+  EXPECT_TRUE(absl::StrContains(image.status().message(), "layer " + stuck)) << image.status();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 15s) << "cancelled by the deadline, not the fake's bound";
+  EXPECT_EQ(BlobGets("stall-stuck"), 1) << "a cancelled download is not retried";
+  EXPECT_TRUE(store_->List().empty());
+  // Nothing half-written is left in the staging dir.
+  absl::StatusOr<std::vector<std::string>> staged = ListDir(dir_ + "/store/tmp");
+  if (staged.ok()) {
+    for (const std::string& pull_dir : *staged) {
+      absl::StatusOr<std::vector<std::string>> files = ListDir(dir_ + "/store/tmp/" + pull_dir);
+      for (const std::string& name : files.value_or(std::vector<std::string>{})) {
+        EXPECT_FALSE(absl::StrContains(name, stuck.substr(7))) << pull_dir << "/" << name;
+      }
+    }
+  }
 }
 
 }  // namespace

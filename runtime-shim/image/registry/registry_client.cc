@@ -343,16 +343,16 @@ absl::StatusOr<FetchedManifest> RegistryClient::GetManifest(const Reference& ref
 }
 
 absl::Status RegistryClient::FetchBlob(const Reference& ref, const Descriptor& blob, const std::string& dest_path,
-                                       const Credentials& creds) {
+                                       const Credentials& creds, const FetchProgress* progress) {
   RETURN_IF_ERROR(DigestHex(blob.digest, "blob digest").status());
   std::string repo_path = RepositoryPath(ref.repository);
   absl::Status last;
   std::vector<Endpoint> endpoints = Endpoints(ref.repository);
   for (size_t e = 0; e < endpoints.size(); ++e) {
-    last = FetchBlobFrom(endpoints[e], repo_path, blob, dest_path, creds);
+    last = FetchBlobFrom(endpoints[e], repo_path, blob, dest_path, creds, progress);
     if (last.ok()) return last;
     ::unlink(dest_path.c_str());
-    if (absl::IsDataLoss(last)) return last;  // the content is wrong; another endpoint will not fix the digest
+    if (absl::IsDataLoss(last) || absl::IsDeadlineExceeded(last)) return last;  // the content is wrong; another endpoint will not fix the digest
     if (e + 1 < endpoints.size()) {
       BERTH_LOG(Warning) << "registry endpoint failed, trying the next" << Kv("endpoint", endpoints[e].base)
                          << Kv("next", endpoints[e + 1].base) << Kv("error", last.ToString());
@@ -362,7 +362,8 @@ absl::Status RegistryClient::FetchBlob(const Reference& ref, const Descriptor& b
 }
 
 absl::Status RegistryClient::FetchBlobFrom(const Endpoint& ep, const std::string& repo_path, const Descriptor& blob,
-                                           const std::string& dest_path, const Credentials& creds) {
+                                           const std::string& dest_path, const Credentials& creds,
+                                           const FetchProgress* progress) {
   std::string what = absl::StrCat("blob ", blob.digest, " of ", ep.host, "/", repo_path);
   BlobFile file;
   file.fd = ::open(dest_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -390,6 +391,7 @@ absl::Status RegistryClient::FetchBlobFrom(const Endpoint& ep, const std::string
       off += static_cast<size_t>(n);
     }
     file.written += static_cast<int64_t>(chunk.size());
+    if (progress != nullptr && progress->on_bytes) progress->on_bytes(static_cast<int64_t>(chunk.size()));
     return absl::OkStatus();
   };
 
@@ -398,6 +400,7 @@ absl::Status RegistryClient::FetchBlobFrom(const Endpoint& ep, const std::string
   for (int attempt = 0; attempt <= kMaxRetries; ++attempt) {
     HttpRequest request;
     request.url = absl::StrCat(ep.base, "/v2/", repo_path, "/blobs/", blob.digest);
+    if (progress != nullptr) request.keep_going = progress->keep_going;
     bool ranged = false;
     if (file.written > 0 && file.written < blob.size && !resumed) {
       request.headers.push_back(absl::StrCat("Range: bytes=", file.written, "-"));

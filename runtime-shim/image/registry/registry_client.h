@@ -65,6 +65,14 @@ struct Endpoint {
 // served by registry-1.docker.io). Endpoint::config points into `config`.
 std::vector<Endpoint> EndpointsFor(const RegistryConfig& config, absl::string_view repository);
 
+// Hooks of one blob download: `on_bytes` gets each chunk's size as it is
+// written; `keep_going` is polled during the transfer (also while it is
+// stalled) and an error it returns aborts the download with that error.
+struct FetchProgress {
+  std::function<void(int64_t bytes)> on_bytes;
+  std::function<absl::Status()> keep_going;
+};
+
 struct FetchedManifest {
   std::string digest;      // sha256 of the body, as received
   std::string media_type;  // the Content-Type
@@ -89,8 +97,10 @@ class RegistryClient {
   // counting as it writes. A dropped transfer resumes once with a Range
   // request, connection errors retry up to 3 times; a size or digest mismatch
   // is DataLoss. On error `dest_path` is removed.
+  // `progress` (optional) sees the bytes as they arrive and can abort a
+  // transfer, stalled or not.
   absl::Status FetchBlob(const Reference& ref, const Descriptor& blob, const std::string& dest_path,
-                         const Credentials& creds);
+                         const Credentials& creds, const FetchProgress* progress = nullptr);
 
   // Test hook: sees every request before it is sent.
   void SetRequestHook(std::function<void(const HttpRequest&)> hook) { hook_ = std::move(hook); }
@@ -102,7 +112,7 @@ class RegistryClient {
                                         const std::string& challenge_header, const Credentials& creds);
   absl::StatusOr<HttpResponse> Do(const HttpRequest& request, const BodySink* sink);
   absl::Status FetchBlobFrom(const Endpoint& ep, const std::string& repo_path, const Descriptor& blob,
-                             const std::string& dest_path, const Credentials& creds);
+                             const std::string& dest_path, const Credentials& creds, const FetchProgress* progress);
 
   const RegistryConfig config_;
   std::shared_ptr<HttpTransport> transport_;
