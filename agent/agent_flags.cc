@@ -4,8 +4,10 @@
 
 #include <climits>
 #include <map>
+#include <tuple>
 
 #include "absl/strings/match.h"
+#include "absl/time/time.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -19,6 +21,7 @@ const char kAgentUsage[] = R"(usage: berth-agent [flags]                 serve C
        berth-agent images list [flags]
        berth-agent images pull REF [flags]        pull through the registry config
        berth-agent images rm REF [flags]          by id, tag or digest
+       berth-agent images export REF... -o FILE   write an OCI image layout tar
        berth-agent images check [--repair]        audit the store (orphans, leftovers, digests)
        berth-agent images resolve REF [flags]     print the endpoints REF is tried at, in order
 
@@ -37,6 +40,9 @@ flags:
   --streaming-address 127.0.0.1:0         exec/port-forward streaming server (port 0: any free)
   --registry-config /etc/berth/registries.yaml   mirrors, auth, CA files, insecure hosts
   --max-concurrent-downloads 3            layers fetched at once per pull
+  --image-gc-high-threshold 85            image GC starts above this % of disk used
+  --image-gc-low-threshold 80             and removes unused images, LRU first, until under this
+  --image-pull-progress-deadline 1m       cancel a pull that receives nothing for this long
   --image-import-dir DIR                  archives placed here are imported (default:
                                           <state-dir>/images/import; empty: off)
   --log-level debug|info|warning|error
@@ -86,6 +92,11 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, char** argv) {
   strings["registry-config"] = &flags.registry_config;
   strings["max-concurrent-downloads"] = &max_downloads;
   strings["image-import-dir"] = &import_dir;
+  std::string gc_high, gc_low;
+  strings["image-gc-high-threshold"] = &gc_high;
+  strings["image-gc-low-threshold"] = &gc_low;
+  std::string pull_deadline;
+  strings["image-pull-progress-deadline"] = &pull_deadline;
   // The kubelet's flags, kept as given and applied over --config by agent/config.
   const std::string kNotGiven = "\x01unset";
   std::map<std::string, std::string> kubelet_values;
@@ -131,6 +142,24 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, char** argv) {
           absl::StrCat("--max-concurrent-downloads: \"", max_downloads, "\" is not a number from 1 to 64"));
     }
     flags.runtime.max_concurrent_downloads = n;
+  }
+  for (auto [flag, text, out] : {std::tuple{"image-gc-high-threshold", &gc_high, &flags.runtime.image_gc.high_threshold_percent},
+                                 std::tuple{"image-gc-low-threshold", &gc_low, &flags.runtime.image_gc.low_threshold_percent}}) {
+    if (text->empty()) continue;
+    if (!absl::SimpleAtoi(*text, out) || *out < 0 || *out > 100) {
+      return absl::InvalidArgumentError(absl::StrCat("--", flag, ": \"", *text, "\" is not a percent from 0 to 100"));
+    }
+  }
+  if (!pull_deadline.empty()) {
+    absl::Duration d;
+    if (!absl::ParseDuration(pull_deadline, &d) || d <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(absl::StrCat("--image-pull-progress-deadline: \"", pull_deadline,
+                                                     "\" is not a positive duration like 1m or 30s"));
+    }
+    flags.runtime.image_pull_progress_deadline = d;
+  }
+  if (absl::Status gc = image::ValidateImageGcPolicy(flags.runtime.image_gc); !gc.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", gc.message()));
   }
   flags.image_import_dir = import_dir == "\x01unset" ? flags.runtime.state_dir + "/images/import" : import_dir;
   if (!flags.image_import_dir.empty() && flags.image_import_dir[0] != '/') {

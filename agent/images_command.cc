@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
+#include "runtime-shim/image/image_export.h"
 #include "runtime-shim/image/image_store.h"
 #include "runtime-shim/image/image_store_check.h"
 #include "runtime-shim/image/registry/puller.h"
@@ -50,10 +51,36 @@ int Pull(const AgentFlags& flags, image::ImageStore& store, const std::string& r
   if (!config.ok()) return Fail(config.status());
   image::registry::PullOptions options;
   options.max_concurrent_downloads = flags.runtime.max_concurrent_downloads;
+  options.progress_deadline = flags.runtime.image_pull_progress_deadline;
   image::registry::Puller puller(&store, std::make_shared<image::registry::RegistryClient>(*config), options);
   absl::StatusOr<image::Image> image = puller.Pull(ref);
   if (!image.ok()) return Fail(image.status());
   std::printf("pulled %s %s\n", image->id.c_str(), absl::StrJoin(image->repo_digests, ",").c_str());
+  return 0;
+}
+
+// images export REF... -o FILE
+int Export(image::ImageStore& store, const std::vector<std::string>& args) {
+  std::vector<std::string> refs;
+  std::string out;
+  for (size_t i = 2; i < args.size(); ++i) {
+    if (args[i] == "-o") {
+      if (i + 1 >= args.size() || !out.empty()) {
+        std::fputs("berth-agent: images export: -o needs one FILE\n", stderr);
+        return 2;
+      }
+      out = args[++i];
+      continue;
+    }
+    refs.push_back(args[i]);
+  }
+  if (out.empty() || refs.empty()) {
+    std::fputs("berth-agent: usage: images export REF... -o FILE\n", stderr);
+    return 2;
+  }
+  absl::Status exported = image::ExportImages(store, refs, out);
+  if (!exported.ok()) return Fail(exported);
+  std::printf("exported %s to %s\n", absl::StrJoin(refs, " ").c_str(), out.c_str());
   return 0;
 }
 
@@ -78,7 +105,7 @@ int RunImagesCommand(const AgentFlags& flags) {
     std::fputs("berth-agent: --repair goes with images check\n", stderr);
     return 2;
   }
-  bool known = (sub == "import" || sub == "pull" || sub == "rm") ? args.size() == 3 : sub == "list" && args.size() == 2;
+  bool known = sub == "export" ? args.size() >= 5 : (sub == "import" || sub == "pull" || sub == "rm") ? args.size() == 3 : sub == "list" && args.size() == 2;
   if (!known) {
     std::fputs(kAgentUsage, stderr);
     return 2;
@@ -101,6 +128,7 @@ int RunImagesCommand(const AgentFlags& flags) {
     return 0;
   }
   if (sub == "pull") return Pull(flags, **store, args[2]);
+  if (sub == "export") return Export(**store, args);
   // rm
   absl::Status removed = (*store)->Remove(args[2]);
   if (!removed.ok()) return Fail(removed);

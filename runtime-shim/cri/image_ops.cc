@@ -2,11 +2,14 @@
 // its own issue: until then it answers for images already on the node.
 #include <sys/statvfs.h>
 
+#include <set>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/logging.h"
 #include "common/status_macros.h"
 #include "common/time.h"
 #include "runtime-shim/cri/runtime.h"
@@ -73,8 +76,31 @@ absl::Status Runtime::PullImage(const cri::PullImageRequest& req, cri::PullImage
     creds.password = decoded.substr(decoded.find(':') + 1);
   }
   ASSIGN_OR_RETURN(image::Image pulled, puller_->Pull(req.image().image(), creds));
+  if (image_gc_) image_gc_->MarkUsed(pulled.id);
   resp->set_image_ref(pulled.id);
   return absl::OkStatus();
+}
+
+absl::StatusOr<image::ImageGcResult> Runtime::CollectImageGarbage() {
+  std::set<std::string> in_use;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, container] : containers_) in_use.insert(container->image_id);
+  }
+  return image_gc_->Collect(in_use);
+}
+
+void Runtime::ImageGcLoop() {
+  std::unique_lock<std::mutex> lock(image_gc_mu_);
+  while (!image_gc_cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.image_gc_period),
+                                [this] { return image_gc_stop_; })) {
+    lock.unlock();
+    absl::StatusOr<image::ImageGcResult> result = CollectImageGarbage();
+    if (!result.ok()) {
+      BERTH_LOG(Warning) << "image gc: " << result.status();
+    }
+    lock.lock();
+  }
 }
 
 absl::Status Runtime::RemoveImage(const cri::RemoveImageRequest& req, cri::RemoveImageResponse* resp) {

@@ -45,6 +45,12 @@ bool MatchesLabels(const google::protobuf::Map<std::string, std::string>& labels
 Runtime::Runtime(const RuntimeOptions& options) : options_(options) {}
 
 Runtime::~Runtime() {
+  {
+    std::lock_guard<std::mutex> lock(image_gc_mu_);
+    image_gc_stop_ = true;
+  }
+  image_gc_cv_.notify_all();
+  if (image_gc_thread_.joinable()) image_gc_thread_.join();
   events_.CloseAll();
   exit_watcher_.reset();
   puller_.reset();
@@ -52,6 +58,7 @@ Runtime::~Runtime() {
 
 absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Open(const RuntimeOptions& options) {
   if (options.shim_path.empty()) return absl::InvalidArgumentError("shim path: empty");
+  RETURN_IF_ERROR(image::ValidateImageGcPolicy(options.image_gc));
   auto runtime = std::unique_ptr<Runtime>(new Runtime(options));
   for (const char* sub : {"/sandboxes", "/containers"}) {
     RETURN_IF_ERROR(MkdirAll(options.state_dir + sub, 0711));
@@ -71,6 +78,7 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Open(const RuntimeOptions& opt
   for (const auto& host : options.insecure_registries) registries.hosts[host].insecure = true;
   image::registry::PullOptions pull_options;
   pull_options.max_concurrent_downloads = options.max_concurrent_downloads;
+  pull_options.progress_deadline = options.image_pull_progress_deadline;
   runtime->puller_ = std::make_unique<image::registry::Puller>(
       runtime->images_.get(), std::make_shared<image::registry::RegistryClient>(registries), pull_options);
   Runtime* self = runtime.get();
@@ -78,6 +86,12 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Open(const RuntimeOptions& opt
                    ExitWatcher::Start([self](const std::string& id) { self->OnContainerExit(id); }));
   RETURN_IF_ERROR(runtime->Recover());
   RETURN_IF_ERROR(runtime->StartStreaming());
+  runtime->image_gc_ = std::make_unique<image::ImageGc>(
+      runtime->images_.get(), options.image_gc, image::StatfsDiskUsage(options.state_dir + "/images"),
+      options.state_dir + "/image-gc-state.json");
+  if (options.image_gc_period > absl::ZeroDuration()) {
+    runtime->image_gc_thread_ = std::thread([self] { self->ImageGcLoop(); });
+  }
   return runtime;
 }
 

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -28,6 +29,7 @@
 #include "runtime-shim/cri/container_events.h"
 #include "runtime-shim/cri/exit_watcher.h"
 #include "runtime-shim/cri/name_registry.h"
+#include "runtime-shim/image/image_gc.h"
 #include "runtime-shim/image/image_store.h"
 #include "runtime-shim/image/registry/puller.h"
 #include "runtime-shim/streaming/streaming_server.h"
@@ -53,6 +55,11 @@ struct RuntimeOptions {
   std::vector<std::string> insecure_registries;
   image::registry::RegistryConfig registries;
   int max_concurrent_downloads = 3;  // layers fetched at once per pull
+  // Image GC (kubelet style): thresholds, minimum age, and how often it runs.
+  image::ImageGcPolicy image_gc;
+  absl::Duration image_gc_period = absl::Minutes(5);
+  // A pull making no progress this long is cancelled (--image-pull-progress-deadline).
+  absl::Duration image_pull_progress_deadline = absl::Minutes(1);
   std::string runtime_name = "berth";
   std::string runtime_version = "0.1.0";
   // The streaming server (CRI Exec/PortForward URLs): "host:port", port 0 any free one.
@@ -149,6 +156,9 @@ class Runtime {
 
   ContainerEvents& events() { return events_; }
   image::ImageStore& images() { return *images_; }
+  // One image GC pass now (image_ops.cc); also runs every image_gc_period.
+  // Every image a known container (any state) was created from is in use.
+  absl::StatusOr<image::ImageGcResult> CollectImageGarbage();
 
  private:
   explicit Runtime(const RuntimeOptions& options);
@@ -184,6 +194,13 @@ class Runtime {
   std::unique_ptr<cni::CniClient> cni_;
   std::unique_ptr<image::ImageStore> images_;
   std::unique_ptr<image::registry::Puller> puller_;  // after images_: it uses the store
+  std::unique_ptr<image::ImageGc> image_gc_;          // after images_: it uses the store
+  // The periodic image GC (image_ops.cc), stopped first by ~Runtime.
+  void ImageGcLoop();
+  std::mutex image_gc_mu_;
+  std::condition_variable image_gc_cv_;
+  bool image_gc_stop_ = false;
+  std::thread image_gc_thread_;
   NameRegistry sandbox_names_;
   NameRegistry container_names_;
   ContainerEvents events_;
