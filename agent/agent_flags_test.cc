@@ -40,3 +40,26 @@ TEST(AgentFlagsTest, RejectsUnknownFlagsAndBadValues) {
 
 }  // namespace
 }  // namespace berth
+
+namespace berth {
+namespace {
+
+TEST(AgentFlagsTest, ImageGcAndPullDeadline) {
+  auto flags = Parse({"berth-agent", "--image-gc-high-threshold", "90", "--image-gc-low-threshold=70",
+                               "--image-pull-progress-deadline", "30s"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->runtime.image_gc.high_threshold_percent, 90);
+  EXPECT_EQ(flags->runtime.image_gc.low_threshold_percent, 70);
+  EXPECT_EQ(flags->runtime.image_pull_progress_deadline, absl::Seconds(30));
+  auto inverted = Parse({"berth-agent", "--image-gc-high-threshold", "50", "--image-gc-low-threshold", "60"});
+  EXPECT_FALSE(inverted.ok());
+  auto over = Parse({"berth-agent", "--image-gc-high-threshold", "101"});
+  ASSERT_FALSE(over.ok());
+  EXPECT_NE(over.status().message().find("--image-gc-high-threshold"), std::string::npos) << over.status();
+  auto deadline = Parse({"berth-agent", "--image-pull-progress-deadline", "soon"});
+  ASSERT_FALSE(deadline.ok());
+  EXPECT_NE(deadline.status().message().find("--image-pull-progress-deadline"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace berth

@@ -158,6 +158,7 @@ absl::Status Runtime::CreateContainer(const cri::CreateContainerRequest& req,
                                             "\": ", found.status().message()));
   }
   const image::Image& image = *found;
+  if (image_gc_) image_gc_->MarkUsed(image.id);  // image GC removes the least recently used first
   ASSIGN_OR_RETURN(auto lower_dirs, images_->LayerDirs(image));
 
   auto c = std::make_shared<Container>();
