@@ -276,3 +276,35 @@ TEST_F(ImagesAgentTest, ServingAgentImportsArchivesDroppedIntoTheImportDirOnce) 
 
 }  // namespace
 }  // namespace berth
+
+namespace berth {
+namespace {
+
+// `images export` writes an OCI archive that `images import` takes back into
+// another store: same image id and name.
+TEST_F(ImagesAgentTest, ExportedArchiveImportsIntoAnotherStore) {
+  auto archive = image::testing::MakeOciArchive({{"example.com/app:1", ImageOf(2)}});
+  ASSERT_TRUE(archive.ok());
+  ASSERT_TRUE(image::testing::WriteBytes(root_ + "/in.tar", *archive).ok());
+  Result imported = Agent({"images", "import", root_ + "/in.tar", "--state-dir", state_});
+  ASSERT_EQ(imported.exit_code, 0) << imported.output;
+  Result listed = Agent({"images", "list", "--state-dir", state_});
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+
+  Result exported = Agent({"images", "export", "example.com/app:1", "-o", root_ + "/out.tar", "--state-dir", state_});
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  const std::string other = root_ + "/other-state";
+  Result again = Agent({"images", "import", root_ + "/out.tar", "--state-dir", other});
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  Result other_list = Agent({"images", "list", "--state-dir", other});
+  ASSERT_EQ(other_list.exit_code, 0) << other_list.output;
+  EXPECT_EQ(other_list.output, listed.output);
+
+  Result missing = Agent({"images", "export", "example.com/nope:1", "-o", root_ + "/none.tar", "--state-dir", state_});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.output.find("example.com/nope:1"), std::string::npos) << missing.output;
+  EXPECT_FALSE(PathExists(root_ + "/none.tar"));
+}
+
+}  // namespace
+}  // namespace berth
