@@ -344,6 +344,16 @@ absl::Status Unpacker::Entry(archive* tar, archive_entry* entry) {
     case AE_IFBLK:
     case AE_IFIFO: {
       dev_t dev = type == AE_IFIFO ? 0 : makedev(archive_entry_rdevmajor(entry), archive_entry_rdevminor(entry));
+      // A device node in an image would hand its containers a host device
+      // behind the runtime's back: containers get devices from the runtime
+      // (CRI devices, privileged). Only the 0:0 character device, overlay's
+      // whiteout, may come in a layer.
+      if (type != AE_IFIFO && (type == AE_IFBLK || dev != makedev(0, 0))) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "entry '", entry_path, "': a ", type == AE_IFBLK ? "block" : "character", " device node (",
+            archive_entry_rdevmajor(entry), ":", archive_entry_rdevminor(entry),
+            ") in an image layer is refused; containers get devices from the runtime"));
+      }
       if (::mknodat(parent.get(), name.c_str(), type | perm, dev) != 0) return ErrnoError(absl::StrCat("mknod ", rel));
       break;
     }
