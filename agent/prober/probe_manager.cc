@@ -322,17 +322,23 @@ void ProbeManager::RunWorker(const std::shared_ptr<Worker>& wp, std::unique_lock
   lock.unlock();
   ProbeOutcome out = prober_.Run(spec, target, options_.second * spec.timeoutSeconds);
   lock.lock();
-  w.in_flight = false;
-  if (w.stopped) return;
-  if (generation != w.generation) {
-    // The container changed while probing: this result is stale.
-    if (w.deferred) {
-      w.deferred = false;
-      Schedule(wp, absl::Now());
+  // Back under the lock after running unlocked: false when the worker stopped
+  // or its container changed meanwhile (what was found is stale; a deferred
+  // probe runs now).
+  auto still_current = [&] {
+    w.in_flight = false;
+    if (w.stopped) return false;
+    if (generation != w.generation) {
+      if (w.deferred) {
+        w.deferred = false;
+        Schedule(wp, absl::Now());
+      }
+      return false;
     }
-    return;
-  }
-  w.deferred = false;
+    w.deferred = false;
+    return true;
+  };
+  if (!still_current()) return;
   if (out.result == ProbeResult::kUnknown) {
     // The probe could not run (kubelet: "probe errored"): keep the old result.
     BERTH_LOG(Warning) << "probe errored" << Kv("pod", w.pod_uid) << Kv("container", w.container_name)
@@ -366,16 +372,7 @@ void ProbeManager::RunWorker(const std::shared_ptr<Worker>& wp, std::unique_lock
     lock.unlock();
     Deliver(updates);
     lock.lock();
-    w.in_flight = false;
-    if (w.stopped) return;
-    if (generation != w.generation) {
-      if (w.deferred) {
-        w.deferred = false;
-        Schedule(wp, absl::Now());
-      }
-      return;
-    }
-    w.deferred = false;
+    if (!still_current()) return;
   }
   if (kick_others) {
     // Started: liveness and readiness begin now instead of at their next tick.
