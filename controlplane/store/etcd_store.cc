@@ -414,22 +414,7 @@ absl::StatusOr<KeyValue> EtcdStore::Get(const std::string& key) {
 }
 
 absl::StatusOr<ListResult> EtcdStore::List(const std::string& prefix, const ListOptions& options) {
-  RETURN_IF_ERROR(ValidateKey(prefix, "prefix"));
-  if (options.limit < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("limit ", options.limit, ": must be >= 0"));
-  }
-  if (options.revision < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("revision ", options.revision, ": must be >= 0"));
-  }
-  std::string start = prefix;
-  if (!options.continue_key.empty()) {
-    if (!absl::StartsWith(options.continue_key, prefix)) {
-      return absl::InvalidArgumentError(absl::StrCat("continue key ", Quote(options.continue_key),
-                                                     " is not under prefix ", Quote(prefix)));
-    }
-    start = options.continue_key;
-  }
+  ASSIGN_OR_RETURN(std::string start, ListStartKey(prefix, options));
   grpc::ClientContext ctx;
   SetDeadline(ctx);
   etcdserverpb::RangeRequest req;

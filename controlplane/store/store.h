@@ -170,4 +170,9 @@ absl::Status ValidateValue(const std::string& key, const std::string& value);
 // '/', no NUL bytes, at most 1024 bytes.
 absl::Status ValidateKey(const std::string& key, const char* field);
 
+// Checks a List call's prefix and options (InvalidArgument naming what is
+// wrong) and returns the key the listing starts from: the continue key when
+// one is given (it must lie under the prefix), else the prefix.
+absl::StatusOr<std::string> ListStartKey(const std::string& prefix, const ListOptions& options);
+
 }  // namespace berth::store

@@ -1,5 +1,6 @@
 // Key helpers shared by the backends (declared in store.h).
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "controlplane/store/store.h"
@@ -43,6 +44,22 @@ absl::Status ValidateValue(const std::string& key, const std::string& value) {
         kMaxValueBytes));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ListStartKey(const std::string& prefix, const ListOptions& options) {
+  if (absl::Status key = ValidateKey(prefix, "prefix"); !key.ok()) return key;
+  if (options.limit < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("limit ", options.limit, ": must be >= 0"));
+  }
+  if (options.revision < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("revision ", options.revision, ": must be >= 0"));
+  }
+  if (options.continue_key.empty()) return prefix;
+  if (!absl::StartsWith(options.continue_key, prefix)) {
+    return absl::InvalidArgumentError(absl::StrCat("continue key \"", absl::CHexEscape(options.continue_key),
+                                                   "\" is not under prefix \"", absl::CHexEscape(prefix), "\""));
+  }
+  return options.continue_key;
 }
 
 }  // namespace berth::store
