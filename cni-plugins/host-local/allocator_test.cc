@@ -59,6 +59,24 @@ TEST_F(AllocatorTest, AllocatesRoundRobinAndWritesFiles) {
   EXPECT_EQ(Allocate(config, "c4", "eth0").value()[0].ip.ToString(), "10.0.0.10");
 }
 
+TEST_F(AllocatorTest, TornLastReservedHintIsIgnored) {
+  // last_reserved_ip is rewritten in place (no rename): a torn or garbled
+  // hint must only lose the round-robin position, never an allocation.
+  auto config = Config(R"([[{"subnet": "10.0.0.0/24", "rangeStart": "10.0.0.10", "rangeEnd": "10.0.0.12"}]])");
+  ASSERT_EQ(Allocate(config, "c1", "eth0").value()[0].ip.ToString(), "10.0.0.10");
+  for (const char* hint : {"", "10.0.", "not an ip", "10.0.0.11garbage"}) {
+    ASSERT_TRUE(AtomicWriteFile(absl::StrCat(dir_, "/net/last_reserved_ip.0"), hint).ok());
+    auto a = Allocate(config, absl::StrCat("c-", std::string(hint)), "eth0");
+    ASSERT_TRUE(a.ok()) << hint << ": " << a.status();
+    EXPECT_NE((*a)[0].ip.ToString(), "10.0.0.10") << "hint " << hint << " handed out a taken address";
+    ASSERT_TRUE(Release(config, absl::StrCat("c-", std::string(hint)), "eth0").ok());
+  }
+  // A good hint is written back whole after the next allocation.
+  auto b = Allocate(config, "c2", "eth0");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(File("last_reserved_ip.0"), (*b)[0].ip.ToString());
+}
+
 TEST_F(AllocatorTest, IdempotentForSameContainerAndIfname) {
   auto config = Config(R"([[{"subnet": "10.0.0.0/24"}]])");
   auto a = Allocate(config, "c1", "eth0");
