@@ -19,6 +19,7 @@
 #include "common/fs.h"
 #include "common/status_macros.h"
 #include "common/time.h"
+#include "runtime-shim/shim/attach_protocol.h"
 #include "runtime-shim/shim/container_init.h"
 #include "runtime-shim/shim/monitor_handoff.h"
 #include "runtime-shim/shim/namespace_plan.h"
@@ -72,6 +73,11 @@ absl::Status ContainerShim::SetupStdio(UniqueFd* child_in, UniqueFd* child_out,
     int slave = ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (slave < 0) return ErrnoError(absl::StrCat("open pty ", name));
     child_in->Reset(slave);
+    if (spec_.stdin) {
+      // Attach input goes to the master; the monitor may close this copy (stdinOnce).
+      stdin_writer_.Reset(::fcntl(master, F_DUPFD_CLOEXEC, 0));
+      if (!stdin_writer_.valid()) return ErrnoError("dup pty master");
+    }
     child_out->Reset(::dup(slave));
     child_err->Reset(::dup(slave));
     if (!child_out->valid() || !child_err->valid()) return ErrnoError("dup pty");
@@ -92,19 +98,28 @@ absl::Status ContainerShim::SetupStdio(UniqueFd* child_in, UniqueFd* child_out,
   return absl::OkStatus();
 }
 
-absl::Status ContainerShim::Listen() {
-  ::unlink(kSocketName);
-  listener_.Reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!listener_.valid()) return ErrnoError("control socket");
+namespace {
+
+// Listens on `name` in the bundle (our cwd: bundle paths may exceed sun_path).
+absl::Status ListenInBundle(const char* name, UniqueFd* listener) {
+  ::unlink(name);
+  listener->Reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!listener->valid()) return ErrnoError(absl::StrCat("socket for ", name));
   struct sockaddr_un addr = {};
   addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, kSocketName, sizeof(kSocketName));
-  // Relative to the bundle (our cwd): bundle paths may exceed sun_path.
-  if (::bind(listener_.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) {
-    return ErrnoError("bind shim.sock");
+  std::memcpy(addr.sun_path, name, std::strlen(name) + 1);
+  if (::bind(listener->get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) {
+    return ErrnoError(absl::StrCat("bind ", name));
   }
-  if (::listen(listener_.get(), 16) != 0) return ErrnoError("listen shim.sock");
+  if (::listen(listener->get(), 16) != 0) return ErrnoError(absl::StrCat("listen ", name));
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ContainerShim::Listen() {
+  RETURN_IF_ERROR(ListenInBundle(kSocketName, &listener_));
+  return ListenInBundle(kAttachSocketName, &attach_listener_);
 }
 
 absl::Status ContainerShim::Create() {
@@ -184,6 +199,10 @@ void ContainerShim::Abort() {
     ::unlink(kSocketName);
     listener_.Reset();
   }
+  if (attach_listener_.valid()) {
+    ::unlink(kAttachSocketName);
+    attach_listener_.Reset();
+  }
   if (init_pid_ <= 0) return;
   ::kill(init_pid_, SIGKILL);
   int status = 0;
@@ -206,6 +225,16 @@ void ContainerShim::HandOff(const std::string& bundle) {
   args.log_fd = log_fd_.get();
   args.log_path = spec_.log_path.c_str();
   args.memory_cgroup_dir = spec_.memory_cgroup_dir.c_str();
+  args.attach_fd = attach_listener_.get();
+  args.tty = spec_.tty;
+  args.stdin_once = spec_.stdin_once;
+  if (spec_.log_max_size > 0 && spec_.log_max_files >= 2) {
+    args.log_max_size = spec_.log_max_size;
+    args.log_max_files = spec_.log_max_files;
+  }
+  // This binary compresses rotated logs for the monitor (`compress-log`).
+  const std::string shim_path = SelfPath();
+  args.shim_path = shim_path.c_str();
   absl::Status status = ExecMonitor(monitor_, monitor_path_, args);
   // The runtime already has "ok": record the failure where it looks next.
   Abort();

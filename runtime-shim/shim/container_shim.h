@@ -21,7 +21,8 @@ class ContainerShim {
 
   // Reads config.json, sets up stdio and clones the init, and returns once
   // the init is set up and waiting for `start` (or failed: then no process
-  // is left). Writes shim.pid and init.pid, and listens on shim.sock.
+  // is left). Writes shim.pid and init.pid, and listens on shim.sock and
+  // attach.sock.
   absl::Status Create();
   pid_t init_pid() const { return init_pid_; }
 
@@ -48,6 +49,7 @@ class ContainerShim {
   UniqueFd sync_reader_;
   UniqueFd start_writer_;
   UniqueFd listener_;
+  UniqueFd attach_listener_;  // attach.sock
   std::string monitor_path_;
   UniqueFd monitor_;  // O_PATH
 };

@@ -2,12 +2,14 @@
 //   berth-shim create --bundle DIR
 //   berth-shim exec --bundle DIR [--tty] -- ARG...
 //   berth-shim pidns-init --pidfile FILE
+//   berth-shim compress-log FILE
 #include <cstdio>
 #include <cstring>
 #include <string>
 
 #include "runtime-shim/shim/container_shim.h"
 #include "runtime-shim/shim/exec_command.h"
+#include "runtime-shim/shim/log_compressor.h"
 #include "runtime-shim/shim/pidns_init.h"
 
 namespace {
@@ -16,7 +18,8 @@ int Usage() {
   std::fputs(
       "usage: berth-shim create --bundle DIR\n"
       "       berth-shim exec --bundle DIR [--tty] -- ARG...\n"
-      "       berth-shim pidns-init --pidfile FILE\n",
+      "       berth-shim pidns-init --pidfile FILE\n"
+      "       berth-shim compress-log FILE\n",
       stderr);
   return 2;
 }
@@ -26,6 +29,15 @@ int Usage() {
 int main(int argc, char** argv) {
   if (argc < 2) return Usage();
   const std::string command = argv[1];
+  if (command == "compress-log") {
+    if (argc != 3) return Usage();
+    absl::Status status = berth::shim::CompressLogFile(argv[2]);
+    if (!status.ok()) {
+      std::fprintf(stderr, "berth-shim compress-log: %s\n", std::string(status.message()).c_str());
+      return 1;
+    }
+    return 0;
+  }
   std::string bundle, pidfile;
   berth::shim::ExecOptions exec;
   for (int i = 2; i < argc; ++i) {

@@ -37,6 +37,8 @@ bool ParseMonitorArgs(int argc, char** argv, MonitorArgs* args, TextSpan* error)
       args->log_path = value;
     } else if (flag == "--memory-cgroup") {
       args->memory_cgroup_dir = value;
+    } else if (flag == "--shim") {
+      args->shim_path = value;
     } else {
       int64_t number = 0;
       if (!ParseInt(value, &number)) {
@@ -62,6 +64,16 @@ bool ParseMonitorArgs(int argc, char** argv, MonitorArgs* args, TextSpan* error)
         args->stdin_fd = fd;
       } else if (flag == "--log-fd") {
         args->log_fd = fd;
+      } else if (flag == "--attach-fd") {
+        args->attach_fd = fd;
+      } else if (flag == "--tty") {
+        args->tty = number != 0;
+      } else if (flag == "--stdin-once") {
+        args->stdin_once = number != 0;
+      } else if (flag == "--log-max-size") {
+        args->log_max_size = number > 0 ? number : 0;
+      } else if (flag == "--log-max-files") {
+        args->log_max_files = fd;
       } else {
         error->Append("unknown flag ").Append(flag);
         return false;
@@ -76,6 +88,10 @@ bool ParseMonitorArgs(int argc, char** argv, MonitorArgs* args, TextSpan* error)
                                                 : nullptr;
   if (missing != nullptr) {
     error->Append("missing ").Append(missing);
+    return false;
+  }
+  if (args->log_max_size > 0 && args->log_max_files < 2) {
+    error->Append("--log-max-files must be at least 2 with --log-max-size");
     return false;
   }
   return true;

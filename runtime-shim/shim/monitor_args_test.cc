@@ -37,6 +37,12 @@ TEST_F(MonitorArgsTest, RoundTrips) {
   in.log_fd = 11;
   in.log_path = "/var/log/pods/ns_p_uid/c/0.log";
   in.memory_cgroup_dir = "/sys/fs/cgroup/kubepods/pod1/c1";
+  in.attach_fd = 12;
+  in.tty = true;
+  in.stdin_once = true;
+  in.log_max_size = 1 << 20;
+  in.log_max_files = 3;
+  in.shim_path = "/usr/bin/berth-shim";
   std::vector<std::string> words = FormatMonitorArgs(in);
   MonitorArgs out;
   std::string error;
@@ -53,6 +59,12 @@ TEST_F(MonitorArgsTest, RoundTrips) {
   EXPECT_EQ(out.log_fd, 11);
   EXPECT_STREQ(out.log_path, in.log_path);
   EXPECT_STREQ(out.memory_cgroup_dir, in.memory_cgroup_dir);
+  EXPECT_EQ(out.attach_fd, 12);
+  EXPECT_TRUE(out.tty);
+  EXPECT_TRUE(out.stdin_once);
+  EXPECT_EQ(out.log_max_size, 1 << 20);
+  EXPECT_EQ(out.log_max_files, 3);
+  EXPECT_STREQ(out.shim_path, in.shim_path);
 }
 
 TEST_F(MonitorArgsTest, OptionalFdsStayUnset) {
@@ -70,6 +82,9 @@ TEST_F(MonitorArgsTest, OptionalFdsStayUnset) {
   EXPECT_EQ(out.log_fd, -1);
   EXPECT_EQ(out.oom_kills_at_create, -1);
   EXPECT_STREQ(out.log_path, "");
+  EXPECT_EQ(out.attach_fd, -1);
+  EXPECT_FALSE(out.tty);
+  EXPECT_EQ(out.log_max_size, 0);
 }
 
 TEST_F(MonitorArgsTest, RejectsBadInputNamingIt) {
@@ -83,6 +98,10 @@ TEST_F(MonitorArgsTest, RejectsBadInputNamingIt) {
   EXPECT_EQ(error, "flag --init-pid needs a value");
   EXPECT_FALSE(Parse({"--init-pid", "5", "--stdout-fd", "3"}, &out, &error));
   EXPECT_EQ(error, "missing --listen-fd");
+  EXPECT_FALSE(Parse({"--init-pid", "5", "--listen-fd", "3", "--start-fd", "4", "--sync-fd", "6",
+                      "--stdout-fd", "7", "--log-max-size", "1024", "--log-max-files", "1"},
+                     &out, &error));
+  EXPECT_EQ(error, "--log-max-files must be at least 2 with --log-max-size");
 }
 
 }  // namespace

@@ -27,6 +27,18 @@ std::vector<std::string> FormatMonitorArgs(const MonitorArgs& args) {
   fd("--stderr-fd", args.stderr_fd);
   fd("--stdin-fd", args.stdin_fd);
   fd("--log-fd", args.log_fd);
+  fd("--attach-fd", args.attach_fd);
+  if (args.tty) fd("--tty", 1);
+  if (args.stdin_once) fd("--stdin-once", 1);
+  if (args.log_max_size > 0) {
+    argv.push_back("--log-max-size");
+    argv.push_back(std::to_string(args.log_max_size));
+    fd("--log-max-files", args.log_max_files);
+  }
+  if (*args.shim_path != '\0') {
+    argv.push_back("--shim");
+    argv.push_back(args.shim_path);
+  }
   if (*args.log_path != '\0') {
     argv.push_back("--log");
     argv.push_back(args.log_path);
@@ -38,11 +50,16 @@ std::vector<std::string> FormatMonitorArgs(const MonitorArgs& args) {
   return argv;
 }
 
-std::string MonitorPath() {
+std::string SelfPath() {
   char self[4096];
   ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n <= 0) return kMonitorName;
-  std::string path(self, static_cast<size_t>(n));
+  if (n <= 0) return std::string();
+  return std::string(self, static_cast<size_t>(n));
+}
+
+std::string MonitorPath() {
+  std::string path = SelfPath();
+  if (path.empty()) return kMonitorName;
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? kMonitorName
                                     : absl::StrCat(path.substr(0, slash + 1), kMonitorName);
@@ -63,13 +80,13 @@ absl::Status ExecMonitor(const UniqueFd& monitor, const std::string& monitor_pat
   argv.push_back(nullptr);
   char* envp[] = {nullptr};
   for (int fd : {args.listen_fd, args.start_fd, args.sync_fd, args.stdout_fd, args.stderr_fd,
-                 args.stdin_fd, args.log_fd}) {
+                 args.stdin_fd, args.log_fd, args.attach_fd}) {
     if (fd >= 0 && ::fcntl(fd, F_SETFD, 0) != 0) return ErrnoError("clear FD_CLOEXEC");
   }
   ::syscall(SYS_execveat, monitor.get(), "", argv.data(), envp, AT_EMPTY_PATH);
   absl::Status status = ErrnoError(absl::StrCat("exec ", monitor_path));
   for (int fd : {args.listen_fd, args.start_fd, args.sync_fd, args.stdout_fd, args.stderr_fd,
-                 args.stdin_fd, args.log_fd}) {
+                 args.stdin_fd, args.log_fd, args.attach_fd}) {
     if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
   return status;

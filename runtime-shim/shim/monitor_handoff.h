@@ -13,7 +13,10 @@
 
 namespace berth::shim {
 
-// berth-shim-monitor next to this executable (/proc/self/exe).
+// This executable (/proc/self/exe), empty when unknown.
+std::string SelfPath();
+
+// berth-shim-monitor next to this executable.
 std::string MonitorPath();
 
 // Opens `monitor_path` (O_PATH, CLOEXEC) for ExecMonitor.

@@ -1,21 +1,24 @@
 // berth-shim-monitor: the container's parent after setup. berth-shim execs it
 // (same pid, same children) once the init waits for `start`; from then on it
-// serves shim.sock, frames the output into the CRI log, reaps and writes
-// exit.json. It links no libc on x86_64/aarch64 (monitor_runtime.cc), so the
+// serves shim.sock and attach.sock, frames the output into the CRI log
+// (rotating it by size), reaps and writes exit.json. It links no libc on x86_64/aarch64 (monitor_runtime.cc), so the
 // idle shim maps only a few pages. See README.md.
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 
 #include <string_view>
 
+#include "runtime-shim/shim/attach_protocol.h"
 #include "runtime-shim/shim/control_command.h"
 #include "runtime-shim/shim/cri_log_framer.h"
 #include "runtime-shim/shim/exit_record_json.h"
 #include "runtime-shim/shim/init_sync.h"
+#include "runtime-shim/shim/log_rotator.h"
 #include "runtime-shim/shim/monitor_args.h"
 #include "runtime-shim/shim/oom_counter.h"
 #include "runtime-shim/shim/raw_syscalls.h"
@@ -33,6 +36,21 @@ char g_log_buffer[kMaxLogLineSize];
 char g_sync_message[4096];
 char g_json[6 * sizeof(g_sync_message) + 512];
 char g_path[4096 + 64];
+char g_compress_path[4096 + 64];
+
+// Attach clients (attach_protocol.h): each buffers one frame of input.
+constexpr int kMaxAttachClients = 8;
+// Asked of the kernel per client, so that a burst of output fits while a
+// client reads; a client that still cannot take a frame is dropped.
+constexpr int kAttachSendBuffer = 1 << 20;
+struct AttachClient {
+  int fd;
+  size_t in_size;
+  unsigned char in[kAttachHeaderSize + kMaxAttachInput];
+};
+AttachClient g_clients[kMaxAttachClients];
+// stdin bytes an attach client sent that the container has not taken yet.
+char g_stdin_pending[kMaxAttachInput];
 
 void AppendErrno(long err, TextSpan* out) {
   const char* text = sys::ErrnoText(-err);
@@ -77,6 +95,9 @@ class Monitor {
         log_fd_(args.log_fd),
         start_fd_(args.start_fd),
         sync_fd_(args.sync_fd),
+        attach_fd_(args.attach_fd),
+        stdin_fd_(args.stdin_fd),
+        rotator_(args.log_path, args.log_max_files),
         framers_{CriLogFramer("stdout", g_pending[0], kMaxLogLineSize, &Monitor::Sink, this),
                  CriLogFramer("stderr", g_pending[1], kMaxLogLineSize, &Monitor::Sink, this)} {
     out_fds_[0] = args.stdout_fd;
@@ -93,9 +114,17 @@ class Monitor {
     if (signal_fd_ < 0) return false;
     // Only the fds named in MonitorArgs are open in here; make them CLOEXEC
     // again so that nothing we might start inherits them.
-    for (int fd : {args_.listen_fd, start_fd_, sync_fd_, out_fds_[0], out_fds_[1], args_.stdin_fd,
-                   log_fd_}) {
+    for (int fd : {args_.listen_fd, start_fd_, sync_fd_, out_fds_[0], out_fds_[1], stdin_fd_,
+                   log_fd_, attach_fd_}) {
       if (fd >= 0) sys::Fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    // Attach input never blocks the monitor: what the container does not
+    // take waits in g_stdin_pending.
+    if (stdin_fd_ >= 0) sys::Fcntl(stdin_fd_, F_SETFL, O_NONBLOCK);
+    for (AttachClient& client : g_clients) client.fd = -1;
+    if (log_fd_ >= 0) {
+      long end = sys::SeekEnd(log_fd_);
+      log_written_ = end > 0 ? end : 0;
     }
     // PR_SET_NAME keeps the process's comm "berth-shim", as before the exec.
     sys::Prctl(PR_SET_NAME, reinterpret_cast<unsigned long>("berth-shim"));
@@ -104,12 +133,21 @@ class Monitor {
 
   // The event loop; returns the exit code after `shutdown`.
   int Serve() {
+    constexpr int kClientSlot = 6;
     while (!shutdown_) {
-      struct pollfd fds[4] = {{signal_fd_, POLLIN, 0},
-                              {args_.listen_fd, POLLIN, 0},
-                              {out_fds_[0], POLLIN, 0},
-                              {out_fds_[1], POLLIN, 0}};
-      long n = sys::Poll(fds, 4);
+      const bool stdin_blocked = stdin_pending_size_ > 0;
+      struct pollfd fds[kClientSlot + kMaxAttachClients] = {
+          {signal_fd_, POLLIN, 0},
+          {args_.listen_fd, POLLIN, 0},
+          {out_fds_[0], POLLIN, 0},
+          {out_fds_[1], POLLIN, 0},
+          {attach_fd_, POLLIN, 0},
+          {stdin_blocked ? stdin_fd_ : -1, POLLOUT, 0}};
+      for (int i = 0; i < kMaxAttachClients; ++i) {
+        // While the container's stdin is full, attach input waits in the socket.
+        fds[kClientSlot + i] = {g_clients[i].fd, static_cast<short>(stdin_blocked ? 0 : POLLIN), 0};
+      }
+      long n = sys::Poll(fds, kClientSlot + kMaxAttachClients);
       if (n == -EINTR) continue;
       if (n < 0) return 1;
       if (fds[0].revents != 0) {
@@ -122,6 +160,17 @@ class Monitor {
         // A closed output has fd -1 in its slot: poll skips it.
         if (fds[2 + i].revents != 0 && out_fds_[i] >= 0) PumpOutput(i);
       }
+      if (fds[5].revents != 0 && stdin_pending_size_ > 0) WritePendingStdin();
+      for (int i = 0; i < kMaxAttachClients && !shutdown_; ++i) {
+        AttachClient& client = g_clients[i];
+        if (fds[kClientSlot + i].revents == 0 || client.fd != fds[kClientSlot + i].fd) continue;
+        if ((fds[kClientSlot + i].revents & POLLIN) != 0) {
+          ReadClient(&client);
+        } else {
+          DropClient(&client);  // hung up while its input had to wait
+        }
+      }
+      if (fds[4].revents != 0 && attach_fd_ >= 0 && !shutdown_) AcceptAttach();
       if (fds[1].revents != 0 && !shutdown_) {
         long conn = sys::Accept4(args_.listen_fd, SOCK_CLOEXEC);
         if (conn >= 0) HandleConnection(static_cast<int>(conn));
@@ -141,6 +190,14 @@ class Monitor {
   void LogLine(std::string_view prefix, std::string_view content) {
     if (log_fd_ < 0) return;
     const size_t size = prefix.size() + content.size() + 1;
+    // Rotate before this line would take the file past its limit.
+    const int64_t unrotated = log_written_ + static_cast<int64_t>(log_size_);
+    if (args_.log_max_size > 0 && unrotated > 0 &&
+        unrotated + static_cast<int64_t>(size) > args_.log_max_size) {
+      FlushLog();
+      Rotate();
+      if (log_fd_ < 0) return;
+    }
     if (log_size_ + size > sizeof(g_log_buffer)) FlushLog();
     if (size > sizeof(g_log_buffer)) {
       struct iovec iov[3] = {{const_cast<char*>(prefix.data()), prefix.size()},
@@ -149,6 +206,7 @@ class Monitor {
       // One writev of an O_APPEND file: the line stays whole. A failed log
       // write (disk full) must not take the container down.
       sys::Retry([&] { return sys::Writev(log_fd_, iov, 3); });
+      log_written_ += static_cast<int64_t>(size);
       return;
     }
     TextSpan out(g_log_buffer + log_size_, sizeof(g_log_buffer) - log_size_);
@@ -158,7 +216,182 @@ class Monitor {
 
   void FlushLog() {
     if (log_size_ > 0 && log_fd_ >= 0) sys::WriteAll(log_fd_, g_log_buffer, log_size_);
+    log_written_ += static_cast<int64_t>(log_size_);
     log_size_ = 0;
+  }
+
+  // The live log is full: rename it, start a new one, drop the oldest
+  // rotated files, compress the older ones (log_rotator.h).
+  void Rotate() {
+    if (rotator_.RotateLive(sys::RealtimeNanos()) != 0) {
+      // Cannot rename (the directory went away?): keep appending rather than lose output.
+      log_written_ = 0;
+      return;
+    }
+    // Prune before the new live file exists: never more than max_files files.
+    rotator_.Prune();
+    Text<512> error;
+    OpenLog(&error);
+    StartCompression();
+  }
+
+  // Runs `berth-shim compress-log FILE` for the next rotated file, one at a time.
+  void StartCompression() {
+    if (*args_.shim_path == '\0' || compress_pid_ > 0) return;
+    TextSpan path(g_compress_path, sizeof(g_compress_path));
+    if (!rotator_.StartCompression(&path)) return;
+    char* argv[] = {const_cast<char*>(args_.shim_path), const_cast<char*>("compress-log"),
+                    const_cast<char*>(path.CStr()), nullptr};
+    char* envp[] = {nullptr};
+    long pid = sys::Fork();
+    if (pid == 0) {
+      sys::Execve(args_.shim_path, argv, envp);
+      sys::Exit(127);
+    }
+    if (pid < 0) {
+      rotator_.CompressionDone();  // left uncompressed; the next rotation tries the next one
+      return;
+    }
+    compress_pid_ = static_cast<pid_t>(pid);
+  }
+
+  // Sends one read of output to every attach client. A client that cannot
+  // take the whole frame now is dropped: the log and the container never wait.
+  void Broadcast(int stream, const char* data, size_t n) {
+    unsigned char header[kAttachHeaderSize];
+    EncodeAttachHeader(stream == 0 ? kAttachStdout : kAttachStderr, static_cast<uint32_t>(n), header);
+    for (AttachClient& client : g_clients) {
+      if (client.fd < 0) continue;
+      struct iovec iov[2] = {{header, sizeof(header)}, {const_cast<char*>(data), n}};
+      struct msghdr msg = {};
+      msg.msg_iov = iov;
+      msg.msg_iovlen = 2;
+      long sent = sys::Retry([&] { return sys::SendMsg(client.fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL); });
+      if (sent != static_cast<long>(sizeof(header) + n)) DropClient(&client);
+    }
+  }
+
+  void AcceptAttach() {
+    long fd = sys::Accept4(attach_fd_, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) return;
+    for (AttachClient& client : g_clients) {
+      if (client.fd >= 0) continue;
+      int size = kAttachSendBuffer;
+      // Past net.core.wmem_max where we may (root), else up to it.
+      if (sys::SetSockOpt(static_cast<int>(fd), SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) != 0) {
+        sys::SetSockOpt(static_cast<int>(fd), SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+      }
+      client.fd = static_cast<int>(fd);
+      client.in_size = 0;
+      return;
+    }
+    sys::Close(static_cast<int>(fd));  // all slots taken
+  }
+
+  void DropClient(AttachClient* client) {
+    if (client->fd >= 0) sys::Close(client->fd);
+    client->fd = -1;
+    client->in_size = 0;
+  }
+
+  // The container has exited: attach clients get EOF, new ones are refused.
+  void CloseAttach() {
+    for (AttachClient& client : g_clients) DropClient(&client);
+    if (attach_fd_ >= 0) {
+      sys::Close(attach_fd_);
+      attach_fd_ = -1;
+      sys::Unlink(kAttachSocketName);
+    }
+  }
+
+  void ReadClient(AttachClient* client) {
+    while (client->fd >= 0 && stdin_pending_size_ == 0 && client->in_size < sizeof(client->in)) {
+      long n = sys::Recv(client->fd, client->in + client->in_size, sizeof(client->in) - client->in_size);
+      if (n == -EINTR) continue;
+      if (n == -EAGAIN) return;
+      if (n <= 0) {
+        DropClient(client);  // detached: the container goes on
+        return;
+      }
+      client->in_size += static_cast<size_t>(n);
+      ProcessClientInput(client);
+    }
+  }
+
+  // Acts on the complete frames a client has sent, until stdin is full.
+  void ProcessClientInput(AttachClient* client) {
+    size_t offset = 0;
+    while (client->fd >= 0 && stdin_pending_size_ == 0 && client->in_size - offset >= kAttachHeaderSize) {
+      const unsigned char* frame = client->in + offset;
+      const uint32_t length = DecodeAttachLength(frame);
+      if (length > kMaxAttachInput) {
+        DropClient(client);  // not speaking the protocol
+        return;
+      }
+      if (client->in_size - offset < kAttachHeaderSize + length) break;
+      HandleClientFrame(frame[0], frame + kAttachHeaderSize, length);
+      offset += kAttachHeaderSize + length;
+    }
+    if (client->fd < 0 || offset == 0) return;
+    for (size_t i = offset; i < client->in_size; ++i) client->in[i - offset] = client->in[i];
+    client->in_size -= offset;
+  }
+
+  void HandleClientFrame(uint8_t kind, const unsigned char* data, uint32_t length) {
+    switch (kind) {
+      case kAttachStdin:
+        if (stdin_fd_ >= 0 && length > 0) WriteStdin(reinterpret_cast<const char*>(data), length);
+        return;
+      case kAttachCloseStdin:
+        // stdinOnce: the first attach client to close stdin closes the container's.
+        if (!args_.stdin_once || stdin_fd_ < 0) return;
+        close_stdin_ = true;
+        if (stdin_pending_size_ == 0) CloseStdin();
+        return;
+      case kAttachResize:
+        if (args_.tty && length == 4 && out_fds_[0] >= 0) {
+          struct winsize size = {};
+          size.ws_col = static_cast<unsigned short>((data[0] << 8) | data[1]);
+          size.ws_row = static_cast<unsigned short>((data[2] << 8) | data[3]);
+          sys::Ioctl(out_fds_[0], TIOCSWINSZ, &size);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  void WriteStdin(const char* data, size_t n) {
+    long written = sys::Retry([&] { return sys::Write(stdin_fd_, data, n); });
+    if (written == -EAGAIN) written = 0;
+    if (written < 0) return;  // the container closed its stdin: nobody reads it
+    for (size_t i = static_cast<size_t>(written); i < n; ++i) {
+      g_stdin_pending[stdin_pending_size_++] = data[i];
+    }
+  }
+
+  void WritePendingStdin() {
+    long written = sys::Retry([&] { return sys::Write(stdin_fd_, g_stdin_pending, stdin_pending_size_); });
+    if (written == -EAGAIN) return;
+    if (written < 0) written = static_cast<long>(stdin_pending_size_);  // closed: drop it
+    for (size_t i = static_cast<size_t>(written); i < stdin_pending_size_; ++i) {
+      g_stdin_pending[i - static_cast<size_t>(written)] = g_stdin_pending[i];
+    }
+    stdin_pending_size_ -= static_cast<size_t>(written);
+    if (stdin_pending_size_ > 0) return;
+    if (close_stdin_) CloseStdin();
+    // Input that waited behind the full stdin.
+    for (AttachClient& client : g_clients) {
+      if (client.fd >= 0) ProcessClientInput(&client);
+    }
+  }
+
+  void CloseStdin() {
+    if (stdin_fd_ < 0) return;
+    // A pty has no half-close: its end of file is the EOF character.
+    if (args_.tty) sys::Write(stdin_fd_, "\x04", 1);
+    sys::Close(stdin_fd_);
+    stdin_fd_ = -1;
   }
 
   // Reads what output `i` has now; false once it reached EOF (and was closed).
@@ -168,6 +401,7 @@ class Monitor {
       if (n > 0) {
         framers_[i].Append(std::string_view(g_read_buffer, static_cast<size_t>(n)),
                            sys::RealtimeNanos());
+        Broadcast(i, g_read_buffer, static_cast<size_t>(n));
         continue;
       }
       if (n == -EINTR) continue;
@@ -195,6 +429,7 @@ class Monitor {
   }
 
   void WriteExitRecord(const ExitFields& fields) {
+    CloseAttach();
     WriteExitJson(fields);
     state_ = State::kExited;
     exit_code_ = fields.exit_code;
@@ -235,6 +470,11 @@ class Monitor {
       long pid = sys::Wait4(-1, &status, WNOHANG);
       if (pid <= 0) return;
       if (pid == init_pid_ && state_ != State::kExited) RecordExit(status);
+      if (pid == compress_pid_) {
+        compress_pid_ = -1;
+        rotator_.CompressionDone();
+        StartCompression();
+      }
     }
   }
 
@@ -321,6 +561,8 @@ class Monitor {
       return fd;
     }
     log_fd_ = static_cast<int>(fd);
+    long end = sys::SeekEnd(log_fd_);
+    log_written_ = end > 0 ? end : 0;
     return 0;
   }
 
@@ -370,6 +612,7 @@ class Monitor {
           int status = 0;
           if (WaitInit(&status)) RecordExit(status);
         }
+        CloseAttach();
         sys::Unlink(kSocketName);
         shutdown_ = true;
         reply->Append("ok");
@@ -420,7 +663,14 @@ class Monitor {
   int start_fd_;
   int sync_fd_;
   int signal_fd_ = -1;
+  int attach_fd_;
+  int stdin_fd_;                   // pipe write end, or a dup of the pty master
+  size_t stdin_pending_size_ = 0;  // bytes waiting in g_stdin_pending
+  bool close_stdin_ = false;       // once stdin_pending is written
   int out_fds_[2];
+  LogRotator rotator_;
+  pid_t compress_pid_ = -1;
+  int64_t log_written_ = 0;  // size of the live log file
   CriLogFramer framers_[2];
   size_t log_size_ = 0;
 };
@@ -434,6 +684,7 @@ int Fail(const MonitorArgs& args, std::string_view what) {
     sys::Retry([&] { return sys::Wait4(args.init_pid, &status, 0); });
   }
   sys::Unlink(kSocketName);
+  sys::Unlink(kAttachSocketName);
   Text<600> message;
   message.Append("berth-shim-monitor: ");
   AppendOneLine(what, &message);

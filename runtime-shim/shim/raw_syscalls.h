@@ -87,6 +87,22 @@ inline long Rename(const char* from, const char* to) {
   return Call(SYS_renameat, AT_FDCWD, from, AT_FDCWD, to);
 }
 inline long Unlink(const char* path) { return Call(SYS_unlinkat, AT_FDCWD, path, 0); }
+// rename(2) that fails with EEXIST instead of replacing `to`.
+inline long RenameNoReplace(const char* from, const char* to) {
+  return Call(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 1 /* RENAME_NOREPLACE */);
+}
+// 0 when `path` exists (without following a final symlink), else -errno.
+inline long Exists(const char* path) {
+  return Call(SYS_faccessat, AT_FDCWD, path, 0 /* F_OK */, 0);
+}
+inline long SeekEnd(int fd) { return Call(SYS_lseek, fd, 0, 2 /* SEEK_END */); }
+inline long Ioctl(int fd, unsigned long request, void* arg) { return Call(SYS_ioctl, fd, request, arg); }
+// A child that shares nothing but copies of our memory and fds (fork(2)):
+// 0 in the child, its pid in the parent, or -errno.
+inline long Fork() { return Call(SYS_clone, SIGCHLD, 0, 0, 0, 0); }
+inline long Execve(const char* path, char* const* argv, char* const* envp) {
+  return Call(SYS_execve, path, argv, envp);
+}
 inline long Fdatasync(int fd) { return Call(SYS_fdatasync, fd); }
 inline long Fcntl(int fd, int cmd, long arg = 0) { return Call(SYS_fcntl, fd, cmd, arg); }
 inline long Poll(struct pollfd* fds, unsigned n) {
@@ -96,6 +112,9 @@ inline long Accept4(int fd, int flags) { return Call(SYS_accept4, fd, nullptr, n
 inline long Recv(int fd, void* buf, size_t n) { return Call(SYS_recvfrom, fd, buf, n, 0, 0, 0); }
 inline long Send(int fd, const void* buf, size_t n, int flags) {
   return Call(SYS_sendto, fd, buf, n, flags, 0, 0);
+}
+inline long SendMsg(int fd, const struct msghdr* msg, int flags) {
+  return Call(SYS_sendmsg, fd, msg, flags);
 }
 inline long SetSockOpt(int fd, int level, int name, const void* value, unsigned len) {
   return Call(SYS_setsockopt, fd, level, name, value, len);

@@ -94,4 +94,26 @@ absl::StatusOr<std::string> ShimCommand(const std::string& bundle, const std::st
   return reply;
 }
 
+absl::StatusOr<int> ConnectAttachSocket(const std::string& bundle) {
+  Fd dir(::open(bundle.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) return ErrnoError(absl::StrCat("attach to ", bundle, ": open bundle"));
+  int sock = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) return ErrnoError(absl::StrCat("attach to ", bundle, ": socket"));
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  std::string path = absl::StrCat("/proc/self/fd/", dir.get(), "/attach.sock");
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  if (::connect(sock, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0) {
+    int err = errno;
+    ::close(sock);
+    if (err == ENOENT || err == ECONNREFUSED) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("attach to ", bundle, ": the container is not running (no attach socket)"));
+    }
+    errno = err;
+    return ErrnoError(absl::StrCat("attach to ", bundle, ": connect"));
+  }
+  return sock;
+}
+
 }  // namespace berth

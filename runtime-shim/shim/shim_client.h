@@ -17,4 +17,9 @@ namespace berth {
 absl::StatusOr<std::string> ShimCommand(const std::string& bundle, const std::string& line,
                                         absl::Duration timeout);
 
+// Connects to <bundle>/attach.sock (attach_protocol.h): a blocking,
+// close-on-exec unix socket. FailedPrecondition when nobody listens there
+// (the container has exited).
+absl::StatusOr<int> ConnectAttachSocket(const std::string& bundle);
+
 }  // namespace berth

@@ -5,23 +5,29 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/inotify.h>
+#include <sys/socket.h>
+#include <zlib.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "common/fs.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "runtime-shim/shim/attach_protocol.h"
 #include "runtime-shim/shim/shim_client.h"
 #include "runtime-shim/spec/container_spec.h"
 
@@ -459,6 +465,198 @@ TEST_F(ShimIntegrationTest, MonitorThatCannotRunIsAStartError) {
   EXPECT_TRUE(WaitForProcessGone(ReadPidFile(bundle_ + "/shim.pid"), 10000));
   EXPECT_TRUE(WaitForProcessGone(ReadPidFile(bundle_ + "/init.pid"), 10000));
   EXPECT_FALSE(PathExists(bundle_ + "/shim.sock"));
+}
+
+// An attach.sock client speaking attach_protocol.h.
+class AttachClient {
+ public:
+  explicit AttachClient(const std::string& bundle) {
+    auto fd = ConnectAttachSocket(bundle);
+    EXPECT_TRUE(fd.ok()) << fd.status();
+    fd_ = fd.ok() ? *fd : -1;
+  }
+  ~AttachClient() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  void Send(uint8_t kind, const std::string& payload) {
+    std::string frame(shim::kAttachHeaderSize, '\0');
+    shim::EncodeAttachHeader(kind, static_cast<uint32_t>(payload.size()),
+                             reinterpret_cast<unsigned char*>(frame.data()));
+    frame += payload;
+    EXPECT_EQ(::send(fd_, frame.data(), frame.size(), MSG_NOSIGNAL), static_cast<ssize_t>(frame.size()));
+  }
+  // Reads frames until stdout holds `want`; false at EOF or after the timeout.
+  bool ReadUntil(const std::string& want, int timeout_ms = 10000) {
+    while (stdout_.find(want) == std::string::npos) {
+      if (!ReadSome(timeout_ms)) return false;
+    }
+    return true;
+  }
+  // Reads until the shim closes the connection; false on timeout.
+  bool ReadToEof(int timeout_ms = 10000) {
+    while (true) {
+      struct pollfd p = {fd_, POLLIN, 0};
+      if (::poll(&p, 1, timeout_ms) != 1) return false;
+      if (!ReadSome(timeout_ms)) return eof_;
+    }
+  }
+  void Close() {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  const std::string& out() const { return stdout_; }
+
+ private:
+  bool ReadSome(int timeout_ms) {
+    struct pollfd p = {fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) != 1) return false;
+    char buf[65536];
+    ssize_t n = ::read(fd_, buf, sizeof(buf));
+    if (n <= 0) {
+      eof_ = true;
+      return false;
+    }
+    input_.append(buf, static_cast<size_t>(n));
+    while (input_.size() >= shim::kAttachHeaderSize) {
+      size_t length = shim::DecodeAttachLength(reinterpret_cast<const unsigned char*>(input_.data()));
+      if (input_.size() < shim::kAttachHeaderSize + length) break;
+      if (input_[0] == shim::kAttachStdout) stdout_ += input_.substr(shim::kAttachHeaderSize, length);
+      input_.erase(0, shim::kAttachHeaderSize + length);
+    }
+    return true;
+  }
+  int fd_ = -1;
+  bool eof_ = false;
+  std::string input_;
+  std::string stdout_;
+};
+
+TEST_F(ShimIntegrationTest, AttachClientsShareOutputSendStdinAndDetach) {
+  spec_.args = {"cat"};
+  spec_.stdin = true;
+  ASSERT_THAT(Create(), ::testing::StartsWith("ok "));
+  ASSERT_EQ(Command("start"), "ok");
+  AttachClient first(bundle_), second(bundle_);
+  first.Send(shim::kAttachStdin, "hello\n");
+  EXPECT_TRUE(first.ReadUntil("hello\n")) << first.out();
+  EXPECT_TRUE(second.ReadUntil("hello\n")) << second.out();
+  first.Send(shim::kAttachCloseStdin, "");  // no stdinOnce: the container's stdin stays open
+  first.Close();                            // detach
+  second.Send(shim::kAttachStdin, "again\n");
+  EXPECT_TRUE(second.ReadUntil("again\n")) << second.out();
+  EXPECT_THAT(Command("status"), ::testing::StartsWith("running "));
+  EXPECT_THAT(LogEntries(spec_.log_path), ::testing::ElementsAre("stdout F hello", "stdout F again"));
+  // The container's exit ends every attach connection; the socket goes away.
+  EXPECT_EQ(Command("kill 9"), "ok");
+  EXPECT_TRUE(second.ReadToEof());
+  WaitForExit();
+  EXPECT_FALSE(PathExists(bundle_ + "/attach.sock"));
+  EXPECT_EQ(ConnectAttachSocket(bundle_).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ShimIntegrationTest, StdinOnceCloseClosesTheContainersStdin) {
+  spec_.args = {"sh", "-c", "cat; echo stdin-closed"};
+  spec_.stdin = true;
+  spec_.stdin_once = true;
+  ASSERT_THAT(Create(), ::testing::StartsWith("ok "));
+  ASSERT_EQ(Command("start"), "ok");
+  AttachClient client(bundle_);
+  client.Send(shim::kAttachStdin, "once\n");
+  EXPECT_TRUE(client.ReadUntil("once\n"));
+  client.Send(shim::kAttachCloseStdin, "");
+  EXPECT_TRUE(client.ReadUntil("stdin-closed\n")) << client.out();
+  EXPECT_EQ(WaitForExit().exit_code, 0);
+}
+
+TEST_F(ShimIntegrationTest, AttachResizesTheTty) {
+  spec_.args = {"sh"};
+  spec_.stdin = true;
+  spec_.tty = true;
+  ASSERT_TRUE(::symlink("busybox", (root_ + "/lower/bin/stty").c_str()) == 0);
+  ASSERT_THAT(Create(), ::testing::StartsWith("ok "));
+  ASSERT_EQ(Command("start"), "ok");
+  AttachClient client(bundle_);
+  std::string size(4, '\0');
+  shim::EncodeAttachResize(100, 30, reinterpret_cast<unsigned char*>(size.data()));
+  client.Send(shim::kAttachResize, size);
+  client.Send(shim::kAttachStdin, "stty size\n");
+  EXPECT_TRUE(client.ReadUntil("30 100")) << client.out();
+}
+
+TEST_F(ShimIntegrationTest, SlowAttachClientIsDroppedAndTheLogIsComplete) {
+  // ~4 MB of output: more than the 2 MiB a client's socket buffer holds.
+  spec_.args = {"sh", "-c", "seq 0 299999 | sed 's/^/line /'; echo end"};
+  for (const char* tool : {"seq", "sed"}) {
+    ASSERT_EQ(::symlink("busybox", (root_ + "/lower/bin/" + tool).c_str()), 0);
+  }
+  ASSERT_THAT(Create(), ::testing::StartsWith("ok "));
+  AttachClient idle(bundle_);  // never reads until the end
+  ASSERT_EQ(Command("start"), "ok");
+  EXPECT_EQ(WaitForExit().exit_code, 0);
+  auto log = ReadFile(spec_.log_path);
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_EQ(std::count(log->begin(), log->end(), '\n'), 300001);
+  EXPECT_TRUE(absl::EndsWith(*log, " stdout F end\n"));
+  // It got a prefix of the output and then EOF, not all of it.
+  EXPECT_TRUE(idle.ReadToEof());
+  EXPECT_LT(idle.out().size(), 3000000u);
+  EXPECT_EQ(idle.out().find("end\n"), std::string::npos);
+}
+
+TEST_F(ShimIntegrationTest, RotatesBeforeTheLimitKeepsMaxFilesAndCompresses) {
+  constexpr int64_t kLimit = 64 * 1024;
+  spec_.log_max_size = kLimit;
+  spec_.log_max_files = 3;
+  spec_.args = {"sh", "-c", "seq 0 19999 | sed 's/^/line /'"};
+  for (const char* tool : {"seq", "sed"}) {
+    ASSERT_EQ(::symlink("busybox", (root_ + "/lower/bin/" + tool).c_str()), 0);
+  }
+  ASSERT_THAT(Create(), ::testing::StartsWith("ok "));
+  ASSERT_EQ(Command("start"), "ok");
+  EXPECT_EQ(WaitForExit().exit_code, 0);
+  const std::string dir = root_ + "/logs/c1";
+  // The compressor of the last rotation may still run: wait for its .gz.
+  std::vector<std::string> names;
+  for (int i = 0; i < 500; ++i) {
+    names.clear();
+    for (const std::string& name : ListDir(dir).value_or(std::vector<std::string>{})) names.push_back(name);
+    // Rotation order: by name once ".gz" is ignored.
+    std::sort(names.begin(), names.end(), [](absl::string_view a, absl::string_view b) {
+      absl::ConsumeSuffix(&a, ".gz");
+      absl::ConsumeSuffix(&b, ".gz");
+      return a < b;
+    });
+    if (names.size() == 3 && absl::EndsWith(names[1], ".gz")) break;
+    ::usleep(20000);
+  }
+  ASSERT_EQ(names.size(), 3u) << absl::StrJoin(names, " ");
+  EXPECT_EQ(names[0], "0.log");
+  EXPECT_THAT(names[1], ::testing::MatchesRegex("0\\.log\\.[0-9]{8}-[0-9]{6}(\\.[0-9]{9})?\\.gz"));
+  EXPECT_THAT(names[2], ::testing::MatchesRegex("0\\.log\\.[0-9]{8}-[0-9]{6}(\\.[0-9]{9})?"));
+  // Oldest to newest, the kept lines are consecutive up to the last one.
+  std::string all;
+  for (const std::string& name : {names[1], names[2], names[0]}) {
+    gzFile f = gzopen((dir + "/" + name).c_str(), "rb");
+    ASSERT_NE(f, nullptr) << name;
+    char buf[65536];
+    int n;
+    std::string content;
+    while ((n = gzread(f, buf, sizeof(buf))) > 0) content.append(buf, static_cast<size_t>(n));
+    gzclose(f);
+    if (!absl::EndsWith(name, ".gz")) {
+      EXPECT_LE(static_cast<int64_t>(content.size()), kLimit) << name;
+    }
+    all += content;
+  }
+  std::vector<std::string> lines = absl::StrSplit(all, '\n', absl::SkipEmpty());
+  ASSERT_GT(lines.size(), 100u);
+  int first = -1;
+  ASSERT_TRUE(absl::SimpleAtoi(lines[0].substr(lines[0].rfind(' ') + 1), &first)) << lines[0];
+  for (size_t i = 0; i < lines.size(); ++i) {
+    ASSERT_TRUE(absl::EndsWith(lines[i], absl::StrCat(" stdout F line ", first + static_cast<int>(i))))
+        << i << ": " << lines[i];
+  }
+  EXPECT_EQ(first + static_cast<int>(lines.size()), 20000);
 }
 
 }  // namespace

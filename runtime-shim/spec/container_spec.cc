@@ -15,7 +15,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ContainerSpec, id, sandbox_id, l
                                                 oom_score_adj, masked_paths, readonly_paths,
                                                 namespaces, hostname, cgroup_dirs,
                                                 memory_cgroup_dir, sysctls, mounts, devices,
-                                                log_path)
+                                                log_path, log_max_size, log_max_files)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ExitRecord, exit_code, signal, oom_killed,
                                                 started_at, finished_at, reason, message)
 

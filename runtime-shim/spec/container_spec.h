@@ -5,6 +5,7 @@
 //   config.json   this spec (runtime writes, before starting the shim)
 //   seccomp.json  the OCI seccomp profile to load (absent: unconfined)
 //   shim.sock     the shim's control socket (line protocol, see shim/README.md)
+//   attach.sock   the container's stdio for attach (shim/attach_protocol.h)
 //   shim.pid      the shim's pid; init.pid: the container's pid (host view)
 //   exit.json     ExitRecord, written atomically by the shim when the container exits
 #pragma once
@@ -92,6 +93,12 @@ struct ContainerSpec {
 
   // Output.
   std::string log_path;  // CRI log file; empty: discard output
+  // Size-based rotation done by the shim as it writes (the kubelet's
+  // containerLogMaxSize / containerLogMaxFiles): 0 never rotates; else the
+  // file is rotated before it would pass log_max_size bytes and at most
+  // log_max_files files (>= 2, the live one included) are kept.
+  int64_t log_max_size = 0;
+  int32_t log_max_files = 0;
 };
 
 // What the shim records when the container exits.
