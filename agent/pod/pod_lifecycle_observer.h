@@ -1,0 +1,25 @@
+// PodLifecycleObserver: what the Kubelet tells an observer (the agent's
+// metrics, agent/metrics/kubelet_metrics.h) about its pods. Set through
+// KubeletOptions::observer; called on the pod's worker, so keep it cheap.
+#pragma once
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "api/k8s/pod.h"
+
+namespace berth::agent {
+
+class PodLifecycleObserver {
+ public:
+  virtual ~PodLifecycleObserver() = default;
+  // After each SyncPod of a desired pod. `first_seen`: when the agent first
+  // saw the pod; `previous`: its status before this sync (null on the first
+  // sync); `took`: how long the sync ran.
+  virtual void PodSynced(const k8s::Pod& pod, absl::Time first_seen, const k8s::PodStatus* previous,
+                         const k8s::PodStatus& status, absl::Duration took) = 0;
+  // After a pod no source wants any more was killed.
+  virtual void PodKilled(const std::string& uid) = 0;
+};
+
+}  // namespace berth::agent
