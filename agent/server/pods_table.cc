@@ -8,15 +8,24 @@
 namespace berth::agent {
 
 std::string HumanAge(absl::Duration d) {
+  // kubectl's duration.HumanDuration: two units while they say something.
   int64_t s = absl::ToInt64Seconds(d);
-  if (s < 0) s = 0;
+  if (s < -1) return "<invalid>";
+  if (s < 0) return "0s";
   if (s < 120) return absl::StrCat(s, "s");
   int64_t m = s / 60;
-  if (m < 10) return absl::StrCat(m, "m", s % 60 == 0 ? "" : absl::StrCat(s % 60, "s"));
+  if (m < 10) return s % 60 == 0 ? absl::StrCat(m, "m") : absl::StrCat(m, "m", s % 60, "s");
   if (m < 180) return absl::StrCat(m, "m");
   int64_t h = m / 60;
+  if (h < 8) return m % 60 == 0 ? absl::StrCat(h, "h") : absl::StrCat(h, "h", m % 60, "m");
   if (h < 48) return absl::StrCat(h, "h");
-  return absl::StrCat(h / 24, "d");
+  if (h < 24 * 8) return h % 24 == 0 ? absl::StrCat(h / 24, "d") : absl::StrCat(h / 24, "d", h % 24, "h");
+  if (h < 24 * 365 * 2) return absl::StrCat(h / 24, "d");
+  int64_t days = h / 24;
+  if (h < 24 * 365 * 8) {
+    return days % 365 == 0 ? absl::StrCat(days / 365, "y") : absl::StrCat(days / 365, "y", days % 365, "d");
+  }
+  return absl::StrCat(days / 365, "y");
 }
 
 std::string PodStatusColumn(const k8s::Pod& pod) {

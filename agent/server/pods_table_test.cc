@@ -51,6 +51,11 @@ TEST(PodsTableTest, HumanAge) {
   EXPECT_EQ(HumanAge(absl::Minutes(30)), "30m");
   EXPECT_EQ(HumanAge(absl::Hours(5)), "5h");
   EXPECT_EQ(HumanAge(absl::Hours(72)), "3d");
+  // kubectl's HumanDuration keeps a second unit while it says something.
+  EXPECT_EQ(HumanAge(absl::Hours(5) + absl::Minutes(20)), "5h20m");
+  EXPECT_EQ(HumanAge(absl::Hours(80)), "3d8h");
+  EXPECT_EQ(HumanAge(absl::Hours(24 * 400)), "400d");
+  EXPECT_EQ(HumanAge(-absl::Seconds(1)), "0s");
 }
 
 }  // namespace
