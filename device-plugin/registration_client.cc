@@ -1,0 +1,34 @@
+#include "device-plugin/registration_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "api/deviceplugin/api.grpc.pb.h"
+
+namespace berth::gpu {
+
+absl::Status RegisterWithKubelet(const std::string& plugin_dir, const std::string& socket_name,
+                                 const std::string& resource_name, absl::Duration timeout) {
+  std::string socket = plugin_dir + "/" + kKubeletSocket;
+  auto channel = grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials());
+  auto stub = v1beta1::Registration::NewStub(channel);
+  v1beta1::RegisterRequest req;
+  req.set_version(kDevicePluginVersion);
+  req.set_endpoint(socket_name);
+  req.set_resource_name(resource_name);
+  req.mutable_options()->set_get_preferred_allocation_available(true);
+  req.mutable_options()->set_pre_start_required(false);
+  grpc::ClientContext ctx;
+  ctx.set_wait_for_ready(true);
+  ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
+  v1beta1::Empty resp;
+  grpc::Status s = stub->Register(&ctx, req, &resp);
+  if (!s.ok()) {
+    return absl::UnavailableError(absl::StrCat("register ", resource_name, " with ", socket, ": ", s.error_message()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace berth::gpu
