@@ -18,12 +18,9 @@ using nlohmann::json;
 class CdiSpecTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto t = FakeGpuTree::Create();
+    auto t = FakeGpuTree::CreateWithTwoGpus();
     ASSERT_TRUE(t.ok()) << t.status();
-    tree_ = std::make_unique<FakeGpuTree>(*std::move(t));
-    ASSERT_TRUE(tree_->AddGpu("0000:01:00.0", "GPU-aaaa", 0).ok());
-    ASSERT_TRUE(tree_->AddGpu("0000:02:00.0", "GPU-bbbb", 1).ok());
-    ASSERT_TRUE(tree_->AddControlNodes().ok());
+    tree_ = *std::move(t);
     const std::string lib = "/usr/lib/x86_64-linux-gnu/";
     ASSERT_TRUE(tree_->AddFile(lib + "libcuda.so.535.104.05").ok());
     ASSERT_TRUE(tree_->AddSymlink(lib + "libcuda.so.1", "libcuda.so.535.104.05").ok());

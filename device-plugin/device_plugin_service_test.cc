@@ -16,12 +16,9 @@ using ::testing::HasSubstr;
 class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto t = FakeGpuTree::Create();
+    auto t = FakeGpuTree::CreateWithTwoGpus();
     ASSERT_TRUE(t.ok()) << t.status();
-    tree_ = std::make_unique<FakeGpuTree>(*std::move(t));
-    ASSERT_TRUE(tree_->AddGpu("0000:01:00.0", "GPU-aaaa", 0).ok());
-    ASSERT_TRUE(tree_->AddGpu("0000:02:00.0", "GPU-bbbb", 1).ok());
-    ASSERT_TRUE(tree_->AddControlNodes().ok());
+    tree_ = *std::move(t);
     auto inv = DiscoverFromProcTree(tree_->root());
     ASSERT_TRUE(inv.ok()) << inv.status();
     state_ = std::make_unique<DeviceState>(*std::move(inv));

@@ -33,6 +33,15 @@ absl::StatusOr<FakeGpuTree> FakeGpuTree::Create() {
   return FakeGpuTree(templ);
 }
 
+absl::StatusOr<std::unique_ptr<FakeGpuTree>> FakeGpuTree::CreateWithTwoGpus() {
+  ASSIGN_OR_RETURN(FakeGpuTree tree, Create());
+  auto out = std::make_unique<FakeGpuTree>(std::move(tree));
+  RETURN_IF_ERROR(out->AddGpu("0000:01:00.0", "GPU-aaaa", 0));
+  RETURN_IF_ERROR(out->AddGpu("0000:02:00.0", "GPU-bbbb", 1));
+  RETURN_IF_ERROR(out->AddControlNodes());
+  return out;
+}
+
 FakeGpuTree::~FakeGpuTree() {
   if (!root_.empty()) (void)RemoveAll(root_);
 }

@@ -4,6 +4,7 @@
 // sysfs PCI links, driver libraries and binaries. Needs root for mknod.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -15,6 +16,9 @@ class FakeGpuTree {
  public:
   // A fresh dir under $TMPDIR (or /tmp); removed by the destructor.
   static absl::StatusOr<FakeGpuTree> Create();
+  // A fresh tree with GPU-aaaa (0000:01:00.0, minor 0), GPU-bbbb
+  // (0000:02:00.0, minor 1) and the control nodes.
+  static absl::StatusOr<std::unique_ptr<FakeGpuTree>> CreateWithTwoGpus();
   FakeGpuTree(FakeGpuTree&& other) noexcept : root_(std::move(other.root_)) { other.root_.clear(); }
   FakeGpuTree& operator=(FakeGpuTree&&) = delete;
   ~FakeGpuTree();

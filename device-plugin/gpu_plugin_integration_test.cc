@@ -156,15 +156,25 @@ class ListWatcher {
   std::thread thread_;
 };
 
+// Allocate for one container with these ids.
+grpc::Status AllocateOne(v1beta1::DevicePlugin::Stub* stub, const std::vector<std::string>& ids,
+                         v1beta1::ContainerAllocateResponse* out) {
+  grpc::ClientContext ctx;
+  v1beta1::AllocateRequest req;
+  auto* container = req.add_container_requests();
+  for (const auto& id : ids) container->add_devices_ids(id);
+  v1beta1::AllocateResponse resp;
+  grpc::Status s = stub->Allocate(&ctx, req, &resp);
+  if (s.ok() && resp.container_responses_size() == 1) *out = resp.container_responses(0);
+  return s;
+}
+
 class GpuPluginIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto t = FakeGpuTree::Create();
+    auto t = FakeGpuTree::CreateWithTwoGpus();
     ASSERT_TRUE(t.ok()) << t.status();
-    tree_ = std::make_unique<FakeGpuTree>(*std::move(t));
-    ASSERT_TRUE(tree_->AddGpu("0000:01:00.0", "GPU-aaaa", 0).ok());
-    ASSERT_TRUE(tree_->AddGpu("0000:02:00.0", "GPU-bbbb", 1).ok());
-    ASSERT_TRUE(tree_->AddControlNodes().ok());
+    tree_ = *std::move(t);
     ASSERT_TRUE(tree_->AddFile("/usr/lib/x86_64-linux-gnu/libcuda.so.1").ok());
     ASSERT_TRUE(tree_->AddFile("/usr/bin/nvidia-smi", "#!/bin/sh\n", 0755).ok());
     ASSERT_TRUE(tree_->AddFile("/etc/berth/gpu.yaml", "version: v1\n").ok());
@@ -239,13 +249,8 @@ TEST_F(GpuPluginIntegrationTest, RegistersServesAndFollowsChanges) {
 
   // Allocate.
   {
-    grpc::ClientContext ctx;
-    v1beta1::AllocateRequest req;
-    req.add_container_requests()->add_devices_ids("GPU-bbbb");
-    v1beta1::AllocateResponse resp;
-    ASSERT_TRUE(stub->Allocate(&ctx, req, &resp).ok());
-    ASSERT_EQ(resp.container_responses_size(), 1);
-    const auto& c = resp.container_responses(0);
+    v1beta1::ContainerAllocateResponse c;
+    ASSERT_TRUE(AllocateOne(stub.get(), {"GPU-bbbb"}, &c).ok());
     EXPECT_EQ(c.envs().at("NVIDIA_VISIBLE_DEVICES"), "GPU-bbbb");
     std::vector<std::string> paths;
     for (const auto& d : c.devices()) paths.push_back(d.container_path());
@@ -255,11 +260,8 @@ TEST_F(GpuPluginIntegrationTest, RegistersServesAndFollowsChanges) {
     EXPECT_EQ(c.cdi_devices(0).name(), "nvidia.com/gpu=GPU-bbbb");
   }
   {
-    grpc::ClientContext ctx;
-    v1beta1::AllocateRequest req;
-    req.add_container_requests()->add_devices_ids("GPU-nope");
-    v1beta1::AllocateResponse resp;
-    grpc::Status s = stub->Allocate(&ctx, req, &resp);
+    v1beta1::ContainerAllocateResponse c;
+    grpc::Status s = AllocateOne(stub.get(), {"GPU-nope"}, &c);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
     EXPECT_THAT(s.error_message(), HasSubstr("GPU-nope"));
   }
@@ -304,12 +306,9 @@ sharing:
   EXPECT_THAT(Log(), HasSubstr("sharing.timeSlicing.resources[0].replicas"));
   EXPECT_THAT(Log(), HasSubstr("keeping the previous one"));
   {
-    grpc::ClientContext ctx;
-    v1beta1::AllocateRequest req;
-    req.add_container_requests()->add_devices_ids("GPU-aaaa::1");
-    v1beta1::AllocateResponse resp;
-    ASSERT_TRUE(stub->Allocate(&ctx, req, &resp).ok());
-    EXPECT_EQ(resp.container_responses(0).envs().at("NVIDIA_VISIBLE_DEVICES"), "GPU-aaaa");
+    v1beta1::ContainerAllocateResponse c;
+    ASSERT_TRUE(AllocateOne(stub.get(), {"GPU-aaaa::1"}, &c).ok());
+    EXPECT_EQ(c.envs().at("NVIDIA_VISIBLE_DEVICES"), "GPU-aaaa");
   }
 
   // The agent restarts: kubelet.sock is made again, the plugin registers again.
@@ -319,6 +318,17 @@ sharing:
   registration = std::make_unique<RegistrationServer>(dir_ + "/kubelet.sock");
   ASSERT_TRUE(registration->service.WaitForRegistrations(1)) << Log();
   EXPECT_EQ(registration->service.Last().endpoint(), "berth-gpu.sock");
+
+  // Our socket removed (as a kubelet clears the dir on start): served again and registered again.
+  ASSERT_EQ(unlink((dir_ + "/berth-gpu.sock").c_str()), 0);
+  ASSERT_TRUE(registration->service.WaitForRegistrations(2)) << Log();
+  EXPECT_TRUE(PathExists(dir_ + "/berth-gpu.sock"));
+  {
+    auto again = v1beta1::DevicePlugin::NewStub(
+        grpc::CreateChannel("unix:" + dir_ + "/berth-gpu.sock", grpc::InsecureChannelCredentials()));
+    v1beta1::ContainerAllocateResponse c;
+    EXPECT_TRUE(AllocateOne(again.get(), {"GPU-aaaa"}, &c).ok());
+  }
 
   // SIGTERM: a clean exit that removes the socket.
   plugin.Signal(SIGTERM);
@@ -406,12 +416,9 @@ TEST_F(GpuPluginIntegrationTest, NvmlDiscoveryXidHealthAndRecovery) {
 
   // Allocate uses the NVML minor numbers for the device nodes.
   {
-    grpc::ClientContext ctx;
-    v1beta1::AllocateRequest req;
-    req.add_container_requests()->add_devices_ids("GPU-n2");
-    v1beta1::AllocateResponse resp;
-    ASSERT_TRUE(stub->Allocate(&ctx, req, &resp).ok());
-    EXPECT_EQ(resp.container_responses(0).devices(0).container_path(), "/dev/nvidia2");
+    v1beta1::ContainerAllocateResponse c;
+    ASSERT_TRUE(AllocateOne(stub.get(), {"GPU-n2"}, &c).ok());
+    EXPECT_EQ(c.devices(0).container_path(), "/dev/nvidia2");
   }
 }
 
