@@ -23,18 +23,12 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
-namespace {
-
-struct ParsedUrl {
-  std::string host, port, target;
-};
-
-absl::StatusOr<ParsedUrl> ParseUrl(const std::string& url) {
+absl::StatusOr<StreamUrl> ParseStreamUrl(const std::string& url) {
   absl::string_view rest = url;
   if (!absl::ConsumePrefix(&rest, "http://")) {
     return absl::InvalidArgumentError(absl::StrCat("url \"", url, "\" is not http://"));
   }
-  ParsedUrl out;
+  StreamUrl out;
   auto slash = rest.find('/');
   absl::string_view hostport = rest.substr(0, slash);
   out.target = slash == absl::string_view::npos ? "/" : std::string(rest.substr(slash));
@@ -48,12 +42,10 @@ absl::StatusOr<ParsedUrl> ParseUrl(const std::string& url) {
   return out;
 }
 
-absl::Status FromBeast(const beast::error_code& ec, absl::string_view what) {
+absl::Status FromBeast(const boost::system::error_code& ec, absl::string_view what) {
   if (ec == beast::error::timeout) return absl::DeadlineExceededError(absl::StrCat(what, ": timed out"));
   return absl::UnavailableError(absl::StrCat(what, ": ", ec.message()));
 }
-
-}  // namespace
 
 struct StreamClient::Impl {
   asio::io_context ioc;
@@ -69,7 +61,7 @@ struct StreamClient::Impl {
 
 absl::StatusOr<HttpReply> HttpGet(const std::string& url, const std::vector<std::string>& headers,
                                   absl::Duration timeout) {
-  auto parsed = ParseUrl(url);
+  auto parsed = ParseStreamUrl(url);
   if (!parsed.ok()) return parsed.status();
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);
@@ -113,7 +105,7 @@ StreamClient::~StreamClient() = default;
 absl::StatusOr<std::unique_ptr<StreamClient>> StreamClient::Connect(const std::string& url,
                                                                     const std::vector<std::string>& protocols,
                                                                     absl::Duration timeout) {
-  auto parsed = ParseUrl(url);
+  auto parsed = ParseStreamUrl(url);
   if (!parsed.ok()) return parsed.status();
   auto impl = std::make_unique<Impl>();
   tcp::resolver resolver(impl->ioc);

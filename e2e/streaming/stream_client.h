@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/system/error_code.hpp>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -17,6 +19,16 @@
 #include "runtime-shim/streaming/channel_codec.h"
 
 namespace berth::e2e {
+
+// http://host:port/path, split (an IPv6 host without its brackets).
+struct StreamUrl {
+  std::string host, port, target;
+};
+absl::StatusOr<StreamUrl> ParseStreamUrl(const std::string& url);
+
+// A Beast/Asio error as a Status: DeadlineExceeded for a timeout,
+// Unavailable otherwise, prefixed with `what`.
+absl::Status FromBeast(const boost::system::error_code& ec, absl::string_view what);
 
 struct HttpReply {
   int status = 0;

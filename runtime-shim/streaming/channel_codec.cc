@@ -64,6 +64,25 @@ const std::vector<ChannelProtocol>& PortForwardProtocols() {
   return *protocols;
 }
 
+const std::vector<ChannelProtocol>& SpdyRemoteCommandProtocols() {
+  static const auto* protocols = new std::vector<ChannelProtocol>{
+      {"v4.channel.k8s.io", ChannelEncoding::kBinary, 4},
+      {"v3.channel.k8s.io", ChannelEncoding::kBinary, 3},
+      {"v2.channel.k8s.io", ChannelEncoding::kBinary, 2},
+      {"channel.k8s.io", ChannelEncoding::kBinary, 1},
+      {"", ChannelEncoding::kBinary, 1},  // no X-Stream-Protocol-Version: the kubelet's v1
+  };
+  return *protocols;
+}
+
+const std::vector<ChannelProtocol>& SpdyPortForwardProtocols() {
+  static const auto* protocols = new std::vector<ChannelProtocol>{
+      {"portforward.k8s.io", ChannelEncoding::kBinary, 1},
+      {"", ChannelEncoding::kBinary, 1},
+  };
+  return *protocols;
+}
+
 std::vector<std::string> ParseProtocolHeader(absl::string_view header) {
   std::vector<std::string> out;
   for (absl::string_view part : absl::StrSplit(header, ',')) {

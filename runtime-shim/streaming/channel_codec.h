@@ -52,6 +52,11 @@ struct ChannelProtocol {
 // The subprotocols of each endpoint, in the server's order of preference.
 const std::vector<ChannelProtocol>& RemoteCommandProtocols();
 const std::vector<ChannelProtocol>& PortForwardProtocols();
+// The X-Stream-Protocol-Version values of SPDY/3.1 upgrades: remotecommand
+// v4 (error stream Status JSON), v3 (resize stream), v2 and v1 (plain-text
+// errors); port-forward portforward.k8s.io. Encoding is always binary.
+const std::vector<ChannelProtocol>& SpdyRemoteCommandProtocols();
+const std::vector<ChannelProtocol>& SpdyPortForwardProtocols();
 
 // Splits Sec-WebSocket-Protocol header values ("a, b") into names.
 std::vector<std::string> ParseProtocolHeader(absl::string_view header);

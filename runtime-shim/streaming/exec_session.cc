@@ -41,6 +41,10 @@ ExecSession::ExecSession(WebSocket ws, ChannelProtocol protocol, ::runtime::v1::
                          StreamingRuntime* runtime)
     : ChannelSession(std::move(ws), protocol), request_(std::move(request)), runtime_(runtime) {}
 
+ExecSession::ExecSession(std::unique_ptr<ChannelTransport> transport, ::runtime::v1::ExecRequest request,
+                         StreamingRuntime* runtime)
+    : ChannelSession(std::move(transport)), request_(std::move(request)), runtime_(runtime) {}
+
 void ExecSession::Fail(const std::string& message) {
   BERTH_LOG(Warning) << "streaming exec failed" << Kv("container", request_.container_id())
                      << Kv("error", message);
@@ -265,7 +269,8 @@ void ExecSession::OnFrame(ChannelFrame frame) {
       return ReadNext();
     }
     case kCloseChannel:
-      if (protocol().version >= 5 && !frame.data.empty() && frame.data[0] == kStdinChannel) return CloseStdin();
+      // The transport passes close messages on only where the protocol has them.
+      if (!frame.data.empty() && frame.data[0] == kStdinChannel) return CloseStdin();
       return ReadNext();
     default:
       return ReadNext();

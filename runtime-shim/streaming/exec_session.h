@@ -1,9 +1,11 @@
-// ExecSession: remotecommand over a channel WebSocket. Starts the command
+// ExecSession: remotecommand over a ChannelTransport (a WebSocket or SPDY
+// streams: channel_transport.h). Starts the command
 // through StreamingRuntime::StartExec with pipes, or with a pty allocated
 // here (the slave is the command's stdio; resize is TIOCSWINSZ on the
 // master; Ctrl-C typed on stdin reaches the command through the pty's line
 // discipline). stdout/stderr are forwarded as they come; stdin is written as
-// it arrives and closed by the v5 close message (^D on a pty). When the
+// it arrives and closed by the client's end of stdin (the v5 close message,
+// or the SPDY stdin stream's FIN; ^D on a pty). When the
 // command has exited and its output is drained, the error channel gets the
 // Status (v4+: metav1.Status JSON; before v4: plain text on failure only) and
 // the WebSocket is closed normally. A client that goes away early closes
@@ -26,6 +28,8 @@ namespace berth::streaming {
 class ExecSession final : public ChannelSession {
  public:
   ExecSession(WebSocket ws, ChannelProtocol protocol, ::runtime::v1::ExecRequest request,
+              StreamingRuntime* runtime);
+  ExecSession(std::unique_ptr<ChannelTransport> transport, ::runtime::v1::ExecRequest request,
               StreamingRuntime* runtime);
 
  protected:

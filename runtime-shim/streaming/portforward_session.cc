@@ -78,8 +78,7 @@ void PortForwardSession::ReadPod(size_t index) {
 void PortForwardSession::EndForward(size_t index, const std::string& error) {
   Forward& f = *forwards_[index];
   if (!error.empty()) {
-    Send(static_cast<uint8_t>(2 * index + 1),
-         absl::StrCat("error forwarding port ", f.port, " to pod ", sandbox_id_, ": ", error));
+    Send(static_cast<uint8_t>(2 * index + 1), PortForwardError(f.port, sandbox_id_, error));
   }
   bool was_open = f.open;
   f.open = false;
@@ -120,6 +119,10 @@ void PortForwardSession::OnClientGone() {
       f->conn->close(ignored);
     }
   }
+}
+
+std::string PortForwardError(uint16_t port, const std::string& sandbox_id, absl::string_view error) {
+  return absl::StrCat("error forwarding port ", port, " to pod ", sandbox_id, ": ", error);
 }
 
 absl::StatusOr<std::vector<uint16_t>> ParsePortForwardPorts(absl::string_view query) {

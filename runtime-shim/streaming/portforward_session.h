@@ -47,6 +47,10 @@ class PortForwardSession final : public ChannelSession {
   bool dialing_ = false;
 };
 
+// What a port's error channel (or SPDY error stream) gets when forwarding
+// to it fails: "error forwarding port 80 to pod <id>: <error>".
+std::string PortForwardError(uint16_t port, const std::string& sandbox_id, absl::string_view error);
+
 // The ports of a port-forward URL's query ("port=80&port=8080"): at least
 // one, each 1..65535. InvalidArgument naming the bad value otherwise.
 absl::StatusOr<std::vector<uint16_t>> ParsePortForwardPorts(absl::string_view query);

@@ -21,6 +21,9 @@
 #include "runtime-shim/streaming/channel_codec.h"
 #include "runtime-shim/streaming/exec_session.h"
 #include "runtime-shim/streaming/portforward_session.h"
+#include "runtime-shim/streaming/spdy_channel_transport.h"
+#include "runtime-shim/streaming/spdy_connection.h"
+#include "runtime-shim/streaming/spdy_portforward_session.h"
 #include "runtime-shim/streaming/token_cache.h"
 
 namespace berth::streaming {
@@ -36,6 +39,7 @@ struct StreamingServer::Impl {
   std::unique_ptr<TokenCache> tokens;
   StreamingRuntime* runtime = nullptr;
   std::string address;
+  absl::Duration stream_creation_timeout;
 
   void Accept();
 };
@@ -142,10 +146,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     std::string upgrade = absl::AsciiStrToLower(std::string(req_[http::field::upgrade]));
     if (absl::StartsWith(upgrade, "spdy/")) {
-      return Reply(http::status::not_implemented,
-                   absl::StrCat("upgrade to ", std::string(req_[http::field::upgrade]),
-                                " is not served by berth yet; use a WebSocket with the "
-                                "v5.channel.k8s.io or v4.channel.k8s.io subprotocol"));
+      if (upgrade != "spdy/3.1") {
+        return Reply(http::status::bad_request,
+                     absl::StrCat("upgrade to ", std::string(req_[http::field::upgrade]),
+                                  " is not served; berth speaks SPDY/3.1 and WebSocket"));
+      }
+      return UpgradeSpdy(kind, std::move(*request));
     }
     if (!websocket::is_upgrade(req_)) {
       return Reply(http::status::bad_request,
@@ -201,6 +207,43 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     });
   }
 
+  // SPDY/3.1: X-Stream-Protocol-Version negotiation, 101, then the SPDY
+  // session on the same socket.
+  void UpgradeSpdy(const std::string& kind, StreamRequest request) {
+    std::vector<std::string> offered;
+    for (const auto& field : req_.base()) {
+      if (!beast::iequals(field.name_string(), "X-Stream-Protocol-Version")) continue;
+      auto value = field.value();
+      for (auto& p : ParseProtocolHeader(absl::string_view(value.data(), value.size()))) offered.push_back(std::move(p));
+    }
+    auto protocol =
+        NegotiateProtocol(offered, kind == "portforward" ? SpdyPortForwardProtocols() : SpdyRemoteCommandProtocols());
+    if (!protocol.ok()) return Reply(http::status::forbidden, std::string(protocol.status().message()));
+    if (std::holds_alternative<::runtime::v1::AttachRequest>(request)) {
+      return Reply(http::status::not_implemented, "attach over SPDY is not served by berth yet; use a WebSocket");
+    }
+    auto res = std::make_shared<http::response<http::empty_body>>(http::status::switching_protocols, 11);
+    res->set(http::field::connection, "Upgrade");
+    res->set(http::field::upgrade, "SPDY/3.1");
+    if (*protocol->name) res->set("X-Stream-Protocol-Version", protocol->name);
+    stream_.expires_never();
+    http::async_write(stream_, *res, [self = shared_from_this(), res, protocol = *protocol,
+                                      request = std::move(request)](beast::error_code ec, size_t) mutable {
+      if (ec) return;
+      auto connection = std::make_shared<SpdyConnection>(std::move(self->stream_),
+                                                         beast::buffers_to_string(self->buffer_.data()));
+      StreamingRuntime* runtime = self->server_->runtime;
+      if (auto* exec = std::get_if<::runtime::v1::ExecRequest>(&request)) {
+        SpdyExpectedStreams expected{exec->stdin(), exec->stdout(), exec->stderr(), exec->tty()};
+        auto transport = std::make_unique<SpdyChannelTransport>(connection, protocol, expected,
+                                                                self->server_->stream_creation_timeout);
+        std::make_shared<ExecSession>(std::move(transport), std::move(*exec), runtime)->Run();
+      } else if (auto* pf = std::get_if<::runtime::v1::PortForwardRequest>(&request)) {
+        std::make_shared<SpdyPortForwardSession>(connection, pf->pod_sandbox_id(), runtime)->Run();
+      }
+    });
+  }
+
   beast::tcp_stream stream_;
   StreamingServer::Impl* server_;
   beast::flat_buffer buffer_;
@@ -237,6 +280,7 @@ absl::StatusOr<std::unique_ptr<StreamingServer>> StreamingServer::Start(const St
   if (!endpoint.ok()) return endpoint.status();
   auto impl = std::make_unique<Impl>();
   impl->runtime = runtime;
+  impl->stream_creation_timeout = options.stream_creation_timeout;
   impl->tokens = std::make_unique<TokenCache>(options.token_ttl, options.max_in_flight, options.clock);
   boost::system::error_code ec;
   impl->acceptor.open(endpoint->protocol(), ec);

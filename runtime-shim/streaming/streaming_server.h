@@ -3,13 +3,15 @@
 // under a random single-use token (token_cache.h) that expires after a
 // minute; the CRI call answers with http://<address>/exec/<token> (or
 // /attach/, /portforward/). A client then upgrades that URL to a WebSocket
-// with a channel.k8s.io subprotocol (channel_codec.h) and the session runs
-// (exec_session.h, portforward_session.h) against StreamingRuntime.
+// with a channel.k8s.io subprotocol (channel_codec.h), or to SPDY/3.1 with
+// an X-Stream-Protocol-Version (spdy_channel_transport.h,
+// spdy_portforward_session.h), and the session runs (exec_session.h,
+// portforward_session.h) against StreamingRuntime.
 //
 // HTTP errors: 404 for an unknown, used or expired token (or a wrong path),
-// 400 for a request that is no WebSocket upgrade or has bad port
-// parameters, 403 for unsupported subprotocols, 501 for SPDY (not yet
-// served). Each connection is independent: a bad one never stops the others.
+// 400 for a request that is no WebSocket or SPDY/3.1 upgrade or has bad port
+// parameters, 403 for unsupported subprotocols or stream protocol versions.
+// Each connection is independent: a bad one never stops the others.
 #pragma once
 
 #include <functional>
@@ -30,6 +32,8 @@ struct StreamingServerOptions {
   absl::Duration token_ttl = absl::Minutes(1);
   size_t max_in_flight = 1000;
   int threads = 2;
+  // SPDY remotecommand: how long the client has to open its streams.
+  absl::Duration stream_creation_timeout = absl::Seconds(30);
   // Monotonic nanoseconds, for token expiry in tests; default the real clock.
   std::function<int64_t()> clock;
 };
