@@ -12,7 +12,14 @@ namespace berth::gpu {
 absl::Status RegisterWithKubelet(const std::string& plugin_dir, const std::string& socket_name,
                                  const std::string& resource_name, absl::Duration timeout) {
   std::string socket = plugin_dir + "/" + kKubeletSocket;
-  auto channel = grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials());
+  // kubelet.sock appears at bind(), a moment before listen(): retry the
+  // connection after 50ms, not gRPC's default 1s, so a restarted agent sees
+  // its plugins back well within a second.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+  auto channel = grpc::CreateCustomChannel("unix:" + socket, grpc::InsecureChannelCredentials(), args);
   auto stub = v1beta1::Registration::NewStub(channel);
   v1beta1::RegisterRequest req;
   req.set_version(kDevicePluginVersion);
