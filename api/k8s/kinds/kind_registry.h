@@ -62,6 +62,11 @@ struct KindInfo {
   // Paths of fields the schema does not know ("spec.containers[0].imagee"),
   // for fieldValidation=Strict (and Warn).
   std::function<std::vector<std::string>(const nlohmann::json& obj)> unknown_fields;
+  // Values of the wrong JSON type for the schema ("spec.replicas: expected
+  // integer, got string"). kube-apiserver refuses these while decoding (400
+  // BadRequest) before defaulting; validate() reports them too, as
+  // FieldValueInvalid, so a caller that skips this check still stores nothing bad.
+  std::function<std::vector<std::string>(const nlohmann::json& obj)> type_errors;
 
   // Table output: columns, and one row's cells in column order.
   std::vector<TableColumn> columns;
