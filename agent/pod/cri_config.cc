@@ -375,7 +375,10 @@ absl::StatusOr<cri::ContainerConfig> MakeContainerConfig(const k8s::Pod& pod, co
     kv->set_value(v);
   }
 
-  for (size_t i = 0; i < container.volumeMounts.size(); ++i) {
+  if (in.mounts) {
+    for (const auto& m : *in.mounts) *c.add_mounts() = m;
+  }
+  for (size_t i = 0; !in.mounts && i < container.volumeMounts.size(); ++i) {
     const auto& vm = container.volumeMounts[i];
     auto it = in.volume_paths.find(vm.name);
     if (it == in.volume_paths.end()) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,9 @@ struct ContainerRuntimeInputs {
   std::string host_ip;
   // Volume name -> host path of the prepared volume.
   std::map<std::string, std::string> volume_paths;
+  // The container's CRI mounts as the volume manager made them (subPath,
+  // readOnly, propagation); when set, volume_paths is not used.
+  std::optional<std::vector<cri::Mount>> mounts;
 };
 
 // "<ns>_<name>_<uid>" under pod_logs_dir.

@@ -13,8 +13,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/pod/labels.h"
+#include "agent/pod/pod_actions.h"
+#include "agent/prober/cri_exec.h"
 #include "common/fs.h"
 #include "common/logging.h"
+#include "common/status_macros.h"
 
 namespace berth::agent {
 namespace {
@@ -47,7 +50,20 @@ int64_t NodeMemoryBytes() {
   return 0;
 }
 
-PodSyncOptions SyncOptions(const KubeletOptions& o) {
+std::unique_ptr<PodCgroups> MakePodCgroups(const KubeletOptions& o) {
+  if (!o.cgroups || o.cgroups->Driver() != "cgroupfs") return nullptr;  // systemd slices: the runtime's own
+  PodCgroupsOptions p;
+  p.root = o.config.cgroupRoot.empty() ? o.default_cgroup_root : o.config.cgroupRoot;
+  p.per_qos = o.config.cgroupsPerQOS;
+  p.pids_limit = o.config.podPidsLimit;
+  return std::make_unique<PodCgroups>(o.cgroups, p);
+}
+
+// Set while the kubelet itself tells the prober of a start or stop: the
+// results delivered then are initial values, not probe runs (no event).
+thread_local bool t_following_containers = false;
+
+PodSyncOptions SyncOptions(const KubeletOptions& o, PodCgroups* pod_cgroups) {
   PodSyncOptions s;
   s.cri.pod_logs_dir = o.config.podLogsDir;
   s.cri.cluster_dns = o.config.clusterDNS;
@@ -64,6 +80,7 @@ PodSyncOptions SyncOptions(const KubeletOptions& o) {
   s.serialize_image_pulls = o.config.serializeImagePulls;
   s.backoff_base = o.config.crashLoopBackOffBase;
   s.backoff_max = o.config.crashLoopBackOffMax;
+  s.pod_cgroups = pod_cgroups;
   return s;
 }
 
@@ -73,7 +90,8 @@ Kubelet::Kubelet(RuntimeService* runtime, ImageService* images, KubeletOptions o
     : runtime_(runtime),
       images_(images),
       options_(std::move(options)),
-      syncer_(runtime, images, &events_, SyncOptions(options_)),
+      pod_cgroups_(MakePodCgroups(options_)),
+      syncer_(runtime, images, &events_, SyncOptions(options_, pod_cgroups_.get())),
       config_([this](const std::vector<PodUpdate>& updates) { HandleUpdates(updates); },
               [this](const std::string& source, const k8s::Pod& pod, const std::string& other) {
                 events_.Record("Warning", PodObject(pod), "DuplicatePod",
@@ -85,6 +103,26 @@ Kubelet::~Kubelet() { Stop(); }
 
 absl::Status Kubelet::Start() {
   workers_ = std::make_unique<PodWorkers>(options_.workers, [this](const std::string& uid) { Work(uid); });
+  prober::ProbeManager::Options probe_options;
+  RuntimeService* runtime = runtime_;
+  probe_options.exec = prober::ExecViaExecSync(
+      [runtime](const cri::ExecSyncRequest& req, cri::ExecSyncResponse* resp) { return runtime->ExecSync(req, resp); });
+  probe_options.on_update = [this](const prober::ProbeUpdate& u) { OnProbeUpdate(u); };
+  probe_options.second = options_.probe_second;
+  probe_manager_ = std::make_unique<prober::ProbeManager>(std::move(probe_options));
+  if (pod_cgroups_) RETURN_IF_ERROR(pod_cgroups_->EnsureTiers());
+  // Volumes a crashed agent left behind for pods the runtime no longer has
+  // (pods it still has keep theirs; a desired pod sets its volumes up again).
+  if (auto observed = ObservePods(*runtime_); observed.ok()) {
+    std::set<std::string> active;
+    for (const auto& p : *observed) active.insert(p.uid);
+    auto removed = syncer_.volumes().CleanupOrphans(active);
+    if (!removed.ok()) {
+      BERTH_LOG(Warning) << "clean up orphaned pod volumes" << Kv("error", removed.status().ToString());
+    } else if (!removed->empty()) {
+      BERTH_LOG(Info) << "removed orphaned pod volumes" << Kv("pods", removed->size());
+    }
+  }
   events_thread_ = std::thread([this] { EventLoop(); });
   relist_thread_ = std::thread([this] { RelistLoop(); });
   if (!options_.config.staticPodPath.empty()) {
@@ -119,6 +157,7 @@ void Kubelet::Stop() {
   }
   if (relist_thread_.joinable()) relist_thread_.join();
   if (events_thread_.joinable()) events_thread_.join();
+  probe_manager_.reset();  // no probe result arrives after this
   if (workers_) workers_->Stop();
 }
 
@@ -186,12 +225,16 @@ void Kubelet::Work(const std::string& uid) {
       auto it = terminating_.find(uid);
       if (it != terminating_.end()) removed = it->second;
     }
+    if (probe_manager_) probe_manager_->PodTerminating(uid);
     absl::Status st = syncer_.KillPod(uid, removed ? &*removed : nullptr, std::nullopt);
     if (!st.ok()) {
       BERTH_LOG(Warning) << "kill pod" << Kv("uid", uid) << Kv("error", st.ToString());
       workers_->EnqueueAfter(uid, absl::Seconds(2));
       return;
     }
+    ForgetContainers(uid);
+    // Every container has stopped: nothing uses the volumes any more.
+    syncer_.TearDownVolumes(uid).IgnoreError();
     std::string full_name;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -238,6 +281,7 @@ void Kubelet::Work(const std::string& uid) {
     std::lock_guard<std::mutex> lock(mu_);
     if (manager_.Get(uid)) statuses_[uid] = r.status;
   }
+  FollowContainers(*pod, r);
   if (r.resync_after > absl::ZeroDuration()) workers_->EnqueueAfter(uid, r.resync_after);
 }
 
@@ -362,12 +406,90 @@ void Kubelet::SetStarted(const std::string& uid, const std::string& container_id
   workers_->Enqueue(uid);
 }
 
-void Kubelet::ReportLivenessFailure(const std::string& uid, const std::string& container_name) {
+void Kubelet::ReportProbeFailure(const std::string& uid, const std::string& container_name,
+                                 const std::string& container_id, const std::string& reason) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    probes_[uid].liveness_failed.insert(container_name);
+    probes_[uid].liveness_failed[container_name] = {container_id, reason};
   }
   workers_->Enqueue(uid);
+}
+
+void Kubelet::OnProbeUpdate(const prober::ProbeUpdate& u) {
+  auto pod = manager_.Get(u.pod_uid);
+  if (!pod) return;
+  std::string object = PodObject(*pod);
+  if (u.result == prober::ProbeResult::kFailure && !t_following_containers) {
+    std::string output = u.output;
+    while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
+    events_.Record("Warning", object, "Unhealthy",
+                   absl::StrCat(prober::ProbeTypeName(u.type), " probe failed: ", output));
+  }
+  switch (u.type) {
+    case prober::ProbeType::kReadiness:
+      SetReadiness(u.pod_uid, u.container_id, u.result == prober::ProbeResult::kSuccess);
+      break;
+    case prober::ProbeType::kStartup:
+      if (u.result == prober::ProbeResult::kFailure) {
+        ReportProbeFailure(u.pod_uid, u.container_name, u.container_id, kStartupProbeFailed);
+      } else {
+        SetStarted(u.pod_uid, u.container_id, u.result == prober::ProbeResult::kSuccess);
+      }
+      break;
+    case prober::ProbeType::kLiveness:
+      if (u.result == prober::ProbeResult::kFailure) {
+        ReportProbeFailure(u.pod_uid, u.container_name, u.container_id, kLivenessProbeFailed);
+      }
+      break;
+  }
+}
+
+void Kubelet::FollowContainers(const k8s::Pod& pod, const SyncResult& r) {
+  if (!probe_manager_) return;
+  const std::string& uid = pod.metadata.uid;
+  std::vector<const ObservedContainer*> started;
+  std::vector<std::pair<std::string, std::string>> stopped;  // id, name
+  {
+    std::lock_guard<std::mutex> lock(probed_mu_);
+    auto& known = probed_[uid];
+    std::set<std::string> running;
+    for (const auto& c : r.observed.containers) {
+      if (!c.running()) continue;
+      running.insert(c.id);
+      if (known.emplace(c.id, c.name).second) started.push_back(&c);
+    }
+    for (auto it = known.begin(); it != known.end();) {
+      if (running.count(it->first)) {
+        ++it;
+        continue;
+      }
+      stopped.emplace_back(it->first, it->second);
+      it = known.erase(it);
+    }
+  }
+  // Outside the locks: ContainerStopped reports readiness from this thread.
+  probe_manager_->AddPod(pod);
+  if (!r.pod_ip.empty()) probe_manager_->SetPodIP(uid, r.pod_ip);
+  t_following_containers = true;
+  for (const auto& [id, name] : stopped) probe_manager_->ContainerStopped(uid, name, id);
+  for (const auto* c : started) {
+    probe_manager_->ContainerStarted(uid, c->name, c->id, absl::FromUnixNanos(c->started_at));
+  }
+  t_following_containers = false;
+  if (!stopped.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& p = probes_[uid];
+    for (const auto& [id, name] : stopped) {
+      p.readiness.erase(id);
+      p.started.erase(id);
+    }
+  }
+}
+
+void Kubelet::ForgetContainers(const std::string& uid) {
+  if (probe_manager_) probe_manager_->RemovePod(uid);
+  std::lock_guard<std::mutex> lock(probed_mu_);
+  probed_.erase(uid);
 }
 
 }  // namespace berth::agent

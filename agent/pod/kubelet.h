@@ -5,6 +5,9 @@
 // syncFrequency resyncs every pod and cleans up pods the runtime has but no
 // source wants. A restarted agent adopts what the runtime has: nothing healthy
 // is restarted because SyncPod starts from the runtime's state.
+// The ProbeManager follows every running container (told after each sync
+// what started and what stopped); its result changes come back through
+// SetReadiness / SetStarted / ReportProbeFailure and wake the pod's worker.
 #pragma once
 
 #include <atomic>
@@ -25,15 +28,23 @@
 #include "agent/pod/pod_sync.h"
 #include "agent/pod/pod_workers.h"
 #include "agent/pod/static_pod_source.h"
+#include "agent/prober/probe_manager.h"
 #include "agent/runtime/runtime_service.h"
 
 namespace berth::agent {
 
 struct KubeletOptions {
   KubeletConfig config;
+  // Pod cgroups under the QoS tiers (cgroupfs), below config.cgroupRoot or,
+  // when that is empty, `default_cgroup_root` (the runtime's parent). Null:
+  // pods use the runtime's own cgroups. Not owned.
+  CgroupManager* cgroups = nullptr;
+  std::string default_cgroup_root;
   std::string pods_dir;  // emptyDir volumes: <pods_dir>/<uid>/volumes/...
   std::string runtime_name = "berth";
   int workers = 8;
+  // How long one second of a probe spec lasts (tests shrink it).
+  absl::Duration probe_second = absl::Seconds(1);
 };
 
 class Kubelet {
@@ -53,7 +64,9 @@ class Kubelet {
   // startup failure restarts the container; readiness drives Ready.
   void SetReadiness(const std::string& uid, const std::string& container_id, bool ready);
   void SetStarted(const std::string& uid, const std::string& container_id, bool started);
-  void ReportLivenessFailure(const std::string& uid, const std::string& container_name);
+  // `reason`: kLivenessProbeFailed or kStartupProbeFailed (pod_actions.h).
+  void ReportProbeFailure(const std::string& uid, const std::string& container_name, const std::string& container_id,
+                          const std::string& reason);
 
   // Runs a relist now (tests, and the periodic timer).
   void Relist();
@@ -63,16 +76,25 @@ class Kubelet {
   void Work(const std::string& uid);
   void EventLoop();
   void RelistLoop();
+  void OnProbeUpdate(const prober::ProbeUpdate& update);
+  // Tells the prober which containers of the pod started or stopped since the last sync.
+  void FollowContainers(const k8s::Pod& pod, const SyncResult& result);
+  // The pod is gone: its probes stop and its results are dropped.
+  void ForgetContainers(const std::string& uid);
 
   RuntimeService* runtime_;
   ImageService* images_;
   KubeletOptions options_;
+  std::unique_ptr<PodCgroups> pod_cgroups_;  // before syncer_, which uses it
   EventRecorder events_;
   PodManager manager_;
   PodSyncer syncer_;
   PodConfig config_;
   std::unique_ptr<StaticPodSource> source_;
   std::unique_ptr<PodWorkers> workers_;
+  std::unique_ptr<prober::ProbeManager> probe_manager_;
+  std::mutex probed_mu_;
+  std::map<std::string, std::map<std::string, std::string>> probed_;  // uid -> running container id -> name
 
   std::mutex mu_;
   std::map<std::string, k8s::PodStatus> statuses_;  // uid -> last status

@@ -107,13 +107,19 @@ PodActions ComputePodActions(const k8s::Pod& pod, const ObservedPod& observed, c
   auto restart_running = [&](const ObservedContainer& c, const k8s::Container& want, bool init, size_t index) {
     std::string reason;
     if (c.hash != ContainerHash(want)) reason = "spec hash changed";
-    if (in.liveness_failed.count(want.name)) reason = "liveness probe failed";
+    bool probe_failed = false;
+    if (auto it = in.liveness_failed.find(want.name); it != in.liveness_failed.end()) {
+      reason = it->second;
+      probe_failed = true;
+    }
     if (reason.empty()) {
       keep.insert(c.id);
       return false;
     }
     a.containers_to_kill.push_back({c.id, c.name, reason});
-    a.containers_to_start.push_back({init, index, want.name, reason});
+    // A probe failure kills; whether it runs again is the restart policy's
+    // call (a sidecar always restarts; OnFailure sees the kill's non-zero exit).
+    if (!probe_failed || policy != "Never" || init) a.containers_to_start.push_back({init, index, want.name, reason});
     return true;
   };
 

@@ -3,6 +3,7 @@
 // computePodActions decides it. Pure: no runtime calls, no clock.
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -11,6 +12,10 @@
 #include "api/k8s/pod.h"
 
 namespace berth::agent {
+
+// The kill reasons of a failed liveness or startup probe.
+inline constexpr char kLivenessProbeFailed[] = "liveness probe failed";
+inline constexpr char kStartupProbeFailed[] = "startup probe failed";
 
 struct ContainerToStart {
   bool init = false;  // spec.initContainers[index] (else spec.containers[index])
@@ -43,8 +48,10 @@ struct PodActions {
 struct PodActionInputs {
   // The hash of the sandbox config the pod would get now.
   std::string sandbox_hash;
-  // Containers whose liveness (or startup) probe failed: restart them.
-  std::set<std::string> liveness_failed;
+  // Containers whose liveness (or startup) probe failed: name -> why
+  // (kLivenessProbeFailed or kStartupProbeFailed). They are killed, and
+  // started again unless restartPolicy is Never.
+  std::map<std::string, std::string> liveness_failed;
   // Sidecars (restartable init containers) that count as started; without a
   // startup probe a running sidecar is started.
   std::set<std::string> sidecars_not_started;

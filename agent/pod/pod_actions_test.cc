@@ -112,11 +112,26 @@ TEST(ComputePodActionsTest, LivenessFailureRestarts) {
   o.sandboxes = {ReadySandbox()};
   o.containers = {Running(pod.spec.containers[0], "c1"), Running(pod.spec.containers[1], "c2")};
   PodActionInputs in;
-  in.liveness_failed = {"b"};
+  in.liveness_failed = {{"b", kLivenessProbeFailed}};
   auto a = ComputePodActions(pod, o, in);
   ASSERT_EQ(a.containers_to_kill.size(), 1u);
   EXPECT_EQ(a.containers_to_kill[0].id, "c2");
   EXPECT_THAT(Names(a.containers_to_start), ::testing::ElementsAre("b"));
+}
+
+TEST(ComputePodActionsTest, LivenessFailureUnderRestartPolicyNeverOnlyKills) {
+  auto pod = MakePod(kTwoContainers);
+  pod.spec.restartPolicy = "Never";
+  ObservedPod o;
+  o.sandboxes = {ReadySandbox()};
+  o.containers = {Running(pod.spec.containers[0], "c1"), Running(pod.spec.containers[1], "c2")};
+  PodActionInputs in;
+  in.liveness_failed = {{"a", kStartupProbeFailed}};
+  auto a = ComputePodActions(pod, o, in);
+  ASSERT_EQ(a.containers_to_kill.size(), 1u);
+  EXPECT_EQ(a.containers_to_kill[0].id, "c1");
+  EXPECT_EQ(a.containers_to_kill[0].reason, kStartupProbeFailed);
+  EXPECT_TRUE(a.containers_to_start.empty());
 }
 
 TEST(ComputePodActionsTest, UnknownContainersAreKilled) {

@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "agent/pod/labels.h"
 #include "agent/pod/pod_actions.h"
+#include "agent/pod/run_as_non_root.h"
+#include "agent/prober/cri_exec.h"
 #include "common/fs.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -25,10 +27,15 @@ PodSyncer::PodSyncer(RuntimeService* runtime, ImageService* images, EventRecorde
       images_(images),
       events_(events),
       options_(std::move(options)),
+      volumes_(volume::VolumeManager::Options{options_.pods_dir, std::nullopt}),
+      hooks_(prober::ExecViaExecSync([runtime](const cri::ExecSyncRequest& req, cri::ExecSyncResponse* resp) {
+        return runtime->ExecSync(req, resp);
+      })),
       crash_backoff_(options_.backoff_base, options_.backoff_max),
       pull_backoff_(options_.backoff_base, options_.backoff_max) {}
 
-absl::Status PodSyncer::EnsureImage(const k8s::Pod& pod, const k8s::Container& c, WaitingReason* waiting) {
+absl::Status PodSyncer::EnsureImage(const k8s::Pod& pod, const k8s::Container& c, WaitingReason* waiting,
+                                    cri::Image* image) {
   std::string object = PodObject(pod);
   cri::ImageStatusRequest sreq;
   sreq.mutable_image()->set_image(c.image);
@@ -36,6 +43,12 @@ absl::Status PodSyncer::EnsureImage(const k8s::Pod& pod, const k8s::Container& c
   absl::Status st = images_->ImageStatus(sreq, &sresp);
   bool present = st.ok() && sresp.has_image() && !sresp.image().id().empty();
   std::string policy = c.imagePullPolicy.empty() ? "IfNotPresent" : c.imagePullPolicy;
+  if (present) *image = sresp.image();
+  if (present && policy != "Always") {
+    events_->Record("Normal", object, "Pulled",
+                    absl::StrCat("Container image \"", c.image, "\" already present on machine"));
+    return absl::OkStatus();
+  }
   if (policy == "Never") {
     if (present) return absl::OkStatus();
     *waiting = {"ErrImageNeverPull",
@@ -68,50 +81,51 @@ absl::Status PodSyncer::EnsureImage(const k8s::Pod& pod, const k8s::Container& c
     return st;
   }
   pull_backoff_.Reset(key);
+  sresp.Clear();
+  if (images_->ImageStatus(sreq, &sresp).ok() && sresp.has_image()) *image = sresp.image();
   events_->Record("Normal", object, "Pulled",
                   absl::StrCat("Successfully pulled image \"", c.image, "\" in ",
                                absl::FormatDuration(absl::Now() - begin)));
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::map<std::string, std::string>> PodSyncer::PrepareVolumes(const k8s::Pod& pod) {
-  std::map<std::string, std::string> paths;
-  for (size_t i = 0; i < pod.spec.volumes.size(); ++i) {
-    const auto& v = pod.spec.volumes[i];
-    if (v.hostPath) {
-      std::string type = v.hostPath->type.value_or("");
-      if (type == "DirectoryOrCreate" && !PathExists(v.hostPath->path)) {
-        RETURN_IF_ERROR(MkdirAll(v.hostPath->path, 0755));
-      }
-      if (type == "Directory" || type == "File") {
-        struct stat st;
-        if (stat(v.hostPath->path.c_str(), &st) != 0 ||
-            (type == "Directory" ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))) {
-          return absl::FailedPreconditionError(absl::StrCat("spec.volumes[", i, "].hostPath: ", v.hostPath->path,
-                                                            " is not a ", type == "File" ? "file" : "directory"));
-        }
-      }
-      paths[v.name] = v.hostPath->path;
-    } else if (v.emptyDir) {
-      std::string dir = absl::StrCat(options_.pods_dir, "/", pod.metadata.uid, "/volumes/kubernetes.io~empty-dir/",
-                                     v.name);
-      RETURN_IF_ERROR(MkdirAll(dir, 0777));
-      chmod(dir.c_str(), 0777);
-      paths[v.name] = dir;
+namespace {
+
+const k8s::Container* FindContainerSpec(const k8s::Pod& pod, const std::string& name) {
+  for (const auto* list : {&pod.spec.containers, &pod.spec.initContainers}) {
+    for (const auto& c : *list) {
+      if (c.name == name) return &c;
     }
   }
-  return paths;
+  return nullptr;
 }
 
-void PodSyncer::StopContainers(const std::vector<std::pair<std::string, std::string>>& id_names, int64_t grace,
+}  // namespace
+
+void PodSyncer::StopContainers(const k8s::Pod* pod, const std::string& pod_ip,
+                               const std::vector<std::pair<std::string, std::string>>& id_names, int64_t grace,
                                const std::string& object, const std::string& why) {
   std::vector<std::thread> threads;
   for (const auto& [id, name] : id_names) {
     events_->Record("Normal", object, "Killing", absl::StrCat("Stopping container ", name, ": ", why));
-    threads.emplace_back([this, id = id, grace, object] {
+    threads.emplace_back([this, pod, pod_ip, id = id, name = name, grace, object] {
+      int64_t timeout = grace;
+      const k8s::Container* spec = pod ? FindContainerSpec(*pod, name) : nullptr;
+      if (spec && spec->lifecycle && spec->lifecycle->preStop && grace > 0) {
+        prober::HookTarget target{pod, spec, id, pod_ip};
+        prober::PreStopResult r = hooks_.RunPreStop(target, grace);
+        if (!r.status.ok()) {
+          events_->Record("Warning", object, "FailedPreStopHook",
+                          absl::StrCat("PreStopHook failed for container ", name, ": ", r.status.message()));
+        } else if (!r.completed) {
+          events_->Record("Warning", object, "FailedPreStopHook",
+                          absl::StrCat("PreStopHook for container ", name, " did not finish within the grace period"));
+        }
+        timeout = r.remaining_grace_seconds;
+      }
       cri::StopContainerRequest req;
       req.set_container_id(id);
-      req.set_timeout(grace);
+      req.set_timeout(timeout);
       cri::StopContainerResponse resp;
       absl::Status st = runtime_->StopContainer(req, &resp);
       if (!st.ok()) events_->Record("Warning", object, "FailedKillPod", std::string(st.message()));
@@ -146,7 +160,15 @@ absl::Status PodSyncer::KillPod(const std::string& uid, const k8s::Pod* pod, std
       }
     }
   }
-  StopContainers(running, grace, object, "the pod is being removed");
+  std::string pod_ip;
+  for (const auto& s : observed.sandboxes) {
+    if (s.ready && !s.ips.empty()) {
+      pod_ip = s.ips[0];
+      break;
+    }
+  }
+  if (pod && pod->spec.hostNetwork && pod_ip.empty()) pod_ip = options_.host_ip;
+  StopContainers(pod, pod_ip, running, grace, object, "the pod is being removed");
   absl::Status first;
   for (const auto& s : observed.sandboxes) {
     if (!s.ready) continue;
@@ -155,6 +177,13 @@ absl::Status PodSyncer::KillPod(const std::string& uid, const k8s::Pod* pod, std
     cri::StopPodSandboxResponse resp;
     absl::Status st = runtime_->StopPodSandbox(req, &resp);
     if (!st.ok() && first.ok()) first = st;
+  }
+  if (first.ok() && options_.pod_cgroups) {
+    // Every container and the sandbox stopped: the pod cgroup is empty.
+    absl::Status st = options_.pod_cgroups->Destroy(uid);
+    if (!st.ok()) {
+      BERTH_LOG(Warning) << "remove the pod cgroup" << Kv("uid", uid) << Kv("error", st.ToString());
+    }
   }
   std::lock_guard<std::mutex> lock(waiting_mu_);
   waiting_.erase(uid);
@@ -178,9 +207,44 @@ absl::Status PodSyncer::RemovePod(const ObservedPod& observed) {
     if (!st.ok() && st.code() != absl::StatusCode::kNotFound && first.ok()) first = st;
   }
   if (!options_.pods_dir.empty() && !observed.uid.empty()) {
-    RemoveAll(absl::StrCat(options_.pods_dir, "/", observed.uid)).IgnoreError();
+    absl::Status st = TearDownVolumes(observed.uid);
+    if (!st.ok() && first.ok()) first = st;
+  }
+  if (options_.pod_cgroups && !observed.uid.empty()) {
+    absl::Status st = options_.pod_cgroups->Destroy(observed.uid);
+    if (!st.ok() && first.ok()) first = st;
   }
   return first;
+}
+
+absl::Status PodSyncer::TearDownVolumes(const std::string& uid) {
+  if (options_.pods_dir.empty()) return absl::OkStatus();
+  absl::Status st = volumes_.TearDown(uid);
+  if (!st.ok()) {
+    BERTH_LOG(Warning) << "tear down volumes" << Kv("uid", uid) << Kv("error", st.ToString());
+  }
+  return st;
+}
+
+bool PodSyncer::RunPostStart(const k8s::Pod& pod, const k8s::Container& spec, const std::string& id,
+                             const std::string& pod_ip, int64_t grace, WaitingReason* waiting) {
+  if (!spec.lifecycle || !spec.lifecycle->postStart) return true;
+  std::string object = PodObject(pod);
+  prober::HookTarget target{&pod, &spec, id, pod_ip};
+  auto kill = [&](const std::string& container_id, const std::string& reason, const std::string& message) {
+    events_->Record("Warning", object, reason, message);
+    events_->Record("Normal", object, "Killing",
+                    absl::StrCat("FailedPostStartHook: stopping container ", spec.name));
+    cri::StopContainerRequest req;
+    req.set_container_id(container_id);
+    req.set_timeout(grace);
+    cri::StopContainerResponse resp;
+    return runtime_->StopContainer(req, &resp);
+  };
+  absl::Status st = hooks_.RunPostStart(target, kill);
+  if (st.ok()) return true;
+  *waiting = {"PostStartHookError", std::string(st.message())};
+  return false;
 }
 
 void PodSyncer::GarbageCollect(const k8s::Pod& pod, const ObservedPod& observed, const std::string& keep_sandbox) {
@@ -228,13 +292,28 @@ SyncResult PodSyncer::SyncPod(const k8s::Pod& pod, const k8s::PodStatus* previou
   }
   if (!pods->empty()) observed = (*pods)[0];
 
-  cri::PodSandboxConfig sandbox_config = MakeSandboxConfig(pod, 0, options_.cri);
+  CriConfigOptions cri = options_.cri;
+  if (options_.pod_cgroups) cri.cgroup_parent = options_.pod_cgroups->NameFor(pod);
+  cri::PodSandboxConfig sandbox_config = MakeSandboxConfig(pod, 0, cri);
   PodActionInputs inputs;
   inputs.sandbox_hash = sandbox_config.annotations().at(kSandboxHashAnnotation);
-  inputs.liveness_failed = probes.liveness_failed;
+  for (const auto& [name, failure] : probes.liveness_failed) {
+    const ObservedContainer* latest = observed.Latest(name);
+    if (latest && latest->id == failure.container_id && latest->running()) inputs.liveness_failed[name] = failure.reason;
+  }
+  // A sidecar with a startup probe holds the next init container back until the probe succeeded.
+  for (const auto& ic : pod.spec.initContainers) {
+    if (!IsSidecar(ic) || !ic.startupProbe) continue;
+    const ObservedContainer* latest = observed.Latest(ic.name);
+    auto it = latest ? probes.started.find(latest->id) : probes.started.end();
+    if (it == probes.started.end() || !it->second) inputs.sidecars_not_started.insert(ic.name);
+  }
   PodActions actions = ComputePodActions(pod, observed, inputs);
   int64_t grace = pod.spec.terminationGracePeriodSeconds.value_or(30);
 
+  if (actions.create_sandbox && !observed.sandboxes.empty()) {
+    events_->Record("Normal", object, "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.");
+  }
   if (actions.kill_pod) {
     if (!actions.reason.empty()) {
       BERTH_LOG(Info) << "killing pod" << Kv("pod", object) << Kv("why", actions.reason);
@@ -243,7 +322,11 @@ SyncResult PodSyncer::SyncPod(const k8s::Pod& pod, const k8s::PodStatus* previou
     for (const auto& c : observed.containers) {
       if (c.running()) running.emplace_back(c.id, c.name);
     }
-    StopContainers(running, grace, object, actions.reason);
+    std::string old_ip;
+    for (const auto& s : observed.sandboxes) {
+      if (s.ready && !s.ips.empty()) old_ip = s.ips[0];
+    }
+    StopContainers(&pod, old_ip, running, grace, object, actions.reason);
     for (const auto& s : observed.sandboxes) {
       if (!s.ready) continue;
       cri::StopPodSandboxRequest req;
@@ -258,11 +341,12 @@ SyncResult PodSyncer::SyncPod(const k8s::Pod& pod, const k8s::PodStatus* previou
   std::vector<std::string> pod_ips;
   bool sandbox_ok = !sandbox_id.empty();
   if (actions.create_sandbox) {
-    sandbox_config = MakeSandboxConfig(pod, actions.sandbox_attempt, options_.cri);
+    sandbox_config = MakeSandboxConfig(pod, actions.sandbox_attempt, cri);
     cri::RunPodSandboxRequest req;
     *req.mutable_config() = sandbox_config;
     cri::RunPodSandboxResponse resp;
     absl::Status st = MkdirAll(sandbox_config.log_directory(), 0755);
+    if (st.ok() && options_.pod_cgroups) st = options_.pod_cgroups->Create(pod);
     if (st.ok()) st = runtime_->RunPodSandbox(req, &resp);
     if (!st.ok()) {
       events_->Record("Warning", object, "FailedCreatePodSandBox",
@@ -274,7 +358,7 @@ SyncResult PodSyncer::SyncPod(const k8s::Pod& pod, const k8s::PodStatus* previou
       sandbox_ok = true;
     }
   } else if (sandbox_ok) {
-    sandbox_config = MakeSandboxConfig(pod, observed.sandboxes.front().attempt, options_.cri);
+    sandbox_config = MakeSandboxConfig(pod, observed.sandboxes.front().attempt, cri);
   }
   if (sandbox_ok) {
     cri::PodSandboxStatusRequest req;
@@ -290,18 +374,28 @@ SyncResult PodSyncer::SyncPod(const k8s::Pod& pod, const k8s::PodStatus* previou
 
   std::vector<std::pair<std::string, std::string>> to_kill;
   for (const auto& k : actions.containers_to_kill) to_kill.emplace_back(k.id, k.name);
-  if (!to_kill.empty()) StopContainers(to_kill, grace, object, actions.containers_to_kill.front().reason);
+  for (const auto& k : actions.containers_to_kill) {
+    if (k.reason == kLivenessProbeFailed || k.reason == kStartupProbeFailed) {
+      events_->Record("Normal", object, "Killing",
+                      absl::StrCat("Container ", k.name, " failed ",
+                                   k.reason == kLivenessProbeFailed ? "liveness" : "startup",
+                                   " probe, will be restarted"));
+    }
+  }
+  if (!to_kill.empty()) StopContainers(&pod, pod_ip, to_kill, grace, object, actions.containers_to_kill.front().reason);
 
-  std::map<std::string, std::string> volume_paths;
+  volume::PodVolumes volumes;
   bool volumes_ok = true;
   if (sandbox_ok && !actions.containers_to_start.empty()) {
-    auto v = PrepareVolumes(pod);
+    auto v = volumes_.SetUp(pod);
     if (!v.ok()) {
       volumes_ok = false;
-      events_->Record("Warning", object, "FailedMount", std::string(v.status().message()));
+      std::string message = absl::StrCat("MountVolume.SetUp failed: ", v.status().message());
+      events_->Record("Warning", object, "FailedMount", message);
+      for (const auto& start : actions.containers_to_start) waiting[start.name] = {"ContainerCreating", message};
       result.resync_after = absl::Seconds(2);
     } else {
-      volume_paths = std::move(*v);
+      volumes = std::move(*v);
     }
   }
 
@@ -330,7 +424,8 @@ SyncResult PodSyncer::SyncPod(const k8s::Pod& pod, const k8s::PodStatus* previou
       crash_backoff_.Next(key, finished, now);
     }
     WaitingReason w;
-    if (!EnsureImage(pod, spec, &w).ok()) {
+    cri::Image image;
+    if (!EnsureImage(pod, spec, &w, &image).ok()) {
       waiting[spec.name] = w;
       absl::Duration again = options_.backoff_base;
       if (result.resync_after == absl::ZeroDuration() || again < result.resync_after) result.resync_after = again;
@@ -342,8 +437,20 @@ SyncResult PodSyncer::SyncPod(const k8s::Pod& pod, const k8s::PodStatus* previou
     in.pod_ip = pod_ip;
     in.pod_ips = pod_ips;
     in.host_ip = options_.host_ip;
-    in.volume_paths = volume_paths;
-    auto config = MakeContainerConfig(pod, spec, in, options_.cri);
+    absl::StatusOr<cri::ContainerConfig> config = absl::UnknownError("not made");
+    if (absl::Status non_root = VerifyRunAsNonRoot(pod, spec, image); !non_root.ok()) {
+      config = non_root;
+    } else {
+      std::map<std::string, std::string> env;
+      if (auto e = MakeEnv(pod, spec, in, cri); e.ok()) env.insert(e->begin(), e->end());
+      auto mounts = volumes_.MountsFor(pod, spec, volumes, env);
+      if (mounts.ok()) {
+        in.mounts = std::move(*mounts);
+        config = MakeContainerConfig(pod, spec, in, cri);
+      } else {
+        config = mounts.status();
+      }
+    }
     if (!config.ok()) {
       waiting[spec.name] = {"CreateContainerConfigError", std::string(config.status().message())};
       events_->Record("Warning", object, "Failed", absl::StrCat("Error: ", config.status().message()));
@@ -376,8 +483,14 @@ SyncResult PodSyncer::SyncPod(const k8s::Pod& pod, const k8s::PodStatus* previou
       if (start.init) break;
       continue;
     }
-    waiting.erase(spec.name);
     events_->Record("Normal", object, "Started", absl::StrCat("Started container ", spec.name));
+    if (!RunPostStart(pod, spec, cresp.container_id(), pod_ip, grace, &w)) {
+      waiting[spec.name] = w;
+      result.resync_after = absl::Seconds(1);
+      if (start.init) break;
+      continue;
+    }
+    waiting.erase(spec.name);
   }
 
   // What the runtime has now, for the status and the garbage collector.
@@ -394,6 +507,8 @@ SyncResult PodSyncer::SyncPod(const k8s::Pod& pod, const k8s::PodStatus* previou
     }
   }
   GarbageCollect(pod, now_observed, sandbox_id);
+  result.observed = now_observed;
+  result.pod_ip = pod_ip;
   PodStatusInputs sin;
   sin.waiting = waiting;
   sin.readiness = probes.readiness;

@@ -3,6 +3,10 @@
 // does it: kill, create the sandbox, pull images per imagePullPolicy, create
 // and start containers (CrashLoopBackOff and ImagePullBackOff through
 // Backoff), garbage-collect old instances; then computes the pod's status.
+// Volumes come from the VolumeManager (set up before the first container,
+// torn down once the pod is gone); postStart runs after StartContainer and
+// preStop before StopContainer, within the grace period (LifecycleHookRunner
+// over CRI ExecSync).
 #pragma once
 
 #include <map>
@@ -16,33 +20,49 @@
 #include "agent/pod/cri_config.h"
 #include "agent/pod/events.h"
 #include "agent/pod/observed_pod.h"
+#include "agent/pod/pod_cgroups.h"
 #include "agent/pod/pod_status.h"
+#include "agent/prober/lifecycle_hook_runner.h"
 #include "agent/runtime/runtime_service.h"
+#include "agent/volume/volume_manager.h"
 #include "api/k8s/pod.h"
 
 namespace berth::agent {
 
 struct PodSyncOptions {
   CriConfigOptions cri;
-  std::string pods_dir;  // <root>/<uid>/volumes/... for emptyDir
+  std::string pods_dir;  // <root>/<uid>/volumes/... (the VolumeManager's)
   std::string runtime_name = "berth";
   std::string host_ip;
   bool serialize_image_pulls = true;
   absl::Duration backoff_base = absl::Seconds(10);
   absl::Duration backoff_max = absl::Minutes(5);
+  // The pod cgroups under the QoS tiers (the sandbox's cgroup_parent); null:
+  // the runtime's own cgroup for each pod. Not owned.
+  PodCgroups* pod_cgroups = nullptr;
 };
 
 struct SyncResult {
   k8s::PodStatus status;
   // When to sync again (a backoff expires); zero: only on events.
   absl::Duration resync_after = absl::ZeroDuration();
+  // What the runtime has after the sync (the prober follows its containers).
+  ObservedPod observed;
+  std::string pod_ip;
 };
 
 // What the prober says about a pod's containers (by container id).
 struct ProbeState {
   std::map<std::string, bool> readiness;
   std::map<std::string, bool> started;
-  std::set<std::string> liveness_failed;  // container names to restart
+  // Containers whose liveness or startup probe failed, by name: which
+  // instance (a newer one is left alone) and why (kLivenessProbeFailed or
+  // kStartupProbeFailed).
+  struct Failure {
+    std::string container_id;
+    std::string reason;
+  };
+  std::map<std::string, Failure> liveness_failed;
 };
 
 class PodSyncer {
@@ -58,23 +78,34 @@ class PodSyncer {
   // orphan found in the runtime: its grace period comes from the annotations).
   absl::Status KillPod(const std::string& uid, const k8s::Pod* pod, std::optional<int64_t> grace_override);
 
-  // Removes the stopped containers and sandboxes of a pod that is gone.
+  // Removes the stopped containers and sandboxes of a pod that is gone, and its volumes.
   absl::Status RemovePod(const ObservedPod& observed);
+  // Unmounts and removes the pod's volumes (after its containers stopped).
+  absl::Status TearDownVolumes(const std::string& uid);
+  volume::VolumeManager& volumes() { return volumes_; }
 
   const PodSyncOptions& options() const { return options_; }
   Backoff& crash_backoff() { return crash_backoff_; }
 
  private:
-  absl::Status EnsureImage(const k8s::Pod& pod, const k8s::Container& c, WaitingReason* waiting);
-  absl::StatusOr<std::map<std::string, std::string>> PrepareVolumes(const k8s::Pod& pod);
-  void StopContainers(const std::vector<std::pair<std::string, std::string>>& id_names, int64_t grace,
+  // On success `image` is the image's ImageStatus (its user, for runAsNonRoot).
+  absl::Status EnsureImage(const k8s::Pod& pod, const k8s::Container& c, WaitingReason* waiting, cri::Image* image);
+  // Stops containers in parallel; with `pod`, each container's preStop hook
+  // runs first and the grace period covers hook and stop.
+  void StopContainers(const k8s::Pod* pod, const std::string& pod_ip,
+                      const std::vector<std::pair<std::string, std::string>>& id_names, int64_t grace,
                       const std::string& object, const std::string& why);
+  // The container's postStart hook; false (and the container killed) when it failed.
+  bool RunPostStart(const k8s::Pod& pod, const k8s::Container& spec, const std::string& id, const std::string& pod_ip,
+                    int64_t grace, WaitingReason* waiting);
   void GarbageCollect(const k8s::Pod& pod, const ObservedPod& observed, const std::string& keep_sandbox);
 
   RuntimeService* runtime_;
   ImageService* images_;
   EventRecorder* events_;
   PodSyncOptions options_;
+  volume::VolumeManager volumes_;
+  prober::LifecycleHookRunner hooks_;
   Backoff crash_backoff_;
   Backoff pull_backoff_;
   std::mutex pull_mu_;
