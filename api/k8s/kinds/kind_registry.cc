@@ -10,6 +10,41 @@
 namespace berth::k8s::kinds {
 namespace {
 
+// Defaults run only on well-typed objects (a value of the wrong type is
+// reported by type_errors / validate, never "fixed" by defaulting), and no
+// hook lets an exception out into the API server.
+void Guard(KindInfo& k) {
+  const Definition* def = KindDefinition(k.group, k.version, k.kind);
+  auto defaults = k.set_defaults;
+  k.set_defaults = [defaults, def](nlohmann::json& obj) {
+    if (!obj.is_object() || !TypeErrors(obj, *def).empty()) return;
+    try {
+      defaults(obj);
+    } catch (const nlohmann::json::exception&) {
+      // Left as far as it got; validate reports what is wrong.
+    }
+  };
+  auto validate = k.validate;
+  k.validate = [validate](const nlohmann::json& obj, const nlohmann::json* old) {
+    if (!obj.is_object()) return std::vector<FieldError>{Invalid("", obj, "must be a JSON object")};
+    try {
+      return validate(obj, old);
+    } catch (const nlohmann::json::exception& e) {
+      return std::vector<FieldError>{Invalid("", nullptr, std::string("malformed object: ") + e.what())};
+    }
+  };
+  auto cells = k.row_cells;
+  size_t columns = k.columns.size();
+  k.row_cells = [cells, columns](const nlohmann::json& obj) {
+    try {
+      return cells(obj);
+    } catch (const nlohmann::json::exception&) {
+      std::vector<nlohmann::json> row(columns, "");
+      return row;
+    }
+  };
+}
+
 std::vector<KindInfo> BuildKinds() {
   const NameRule kSubdomain = NameRule::kDNS1123Subdomain;
   // Discovery data as kube-apiserver 1.32 serves it: short names, the "all"
@@ -51,6 +86,7 @@ std::vector<KindInfo> BuildKinds() {
     if (k.group.empty() && k.kind == "Pod") ConfigurePodKind(k);
     if (k.group == "apps" || k.group == "batch") ConfigureWorkloadKind(k);
     if (k.group != "" && k.group != "apps" && k.group != "batch") ConfigureOtherKind(k);
+    Guard(k);
     kinds.push_back(std::move(k));
   }
   return kinds;

@@ -162,3 +162,27 @@ TEST(WorkloadKinds, TableColumnsAsKubectl) {
 
 }  // namespace
 }  // namespace berth::k8s::kinds
+
+namespace berth::k8s::kinds {
+namespace {
+
+TEST(WorkloadKinds, MistypedObjectsAreReportedNeverDefaulted) {
+  const KindInfo& k = *FindByResource("apps", "v1", "deployments");
+  json d = Workload("apps/v1", "Deployment");
+  d["spec"]["replicas"] = "3";
+  d["spec"]["strategy"] = "fast";
+  json before = d;
+  k.set_defaults(d);
+  EXPECT_EQ(d, before);
+  auto msgs = Messages(k.validate(d, nullptr));
+  EXPECT_THAT(msgs, ::testing::Contains("spec.replicas: Invalid value: expected integer, got string"));
+  EXPECT_THAT(msgs, ::testing::Contains("spec.strategy: Invalid value: expected object, got string"));
+  EXPECT_THAT(k.type_errors(d), ElementsAre("spec.replicas: expected integer, got string",
+                                            "spec.strategy: expected object, got string"));
+  auto not_object = k.validate(json::array({1}), nullptr);
+  ASSERT_EQ(not_object.size(), 1u);
+  EXPECT_EQ(not_object[0].type, "FieldValueInvalid");
+}
+
+}  // namespace
+}  // namespace berth::k8s::kinds
