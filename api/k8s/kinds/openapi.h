@@ -4,9 +4,14 @@
 // the dryRun / fieldValidation / fieldManager query parameters.
 //
 // How the API server serves them (apiserver-core):
-//   GET /openapi/v2                 -> OpenApiV2()  (application/json; kubectl
-//                                      also accepts it for the protobuf Accept
-//                                      when answered as JSON)
+//   GET /openapi/v2                 -> OpenApiV2() as application/json. kubectl's
+//                                      v2 client asks for protobuf
+//                                      (application/com.github.proto-openapi.spec.v2@v1.0+protobuf)
+//                                      and cannot read JSON: answer that Accept
+//                                      with 406. kubectl 1.32 uses v3 for
+//                                      explain and for its dryRun/fieldValidation
+//                                      checks, and kubectl apply falls back to
+//                                      its compiled-in merge keys for built-in kinds.
 //   GET /openapi/v3                 -> OpenApiV3Paths()
 //   GET /openapi/v3/api/v1          -> OpenApiV3("", "v1")
 //   GET /openapi/v3/apis/apps/v1    -> OpenApiV3("apps", "v1")

@@ -20,7 +20,9 @@ json MergeValue(const json& live, const json& applied, const TypeRef* type, cons
 json MergeStruct(json live, const json& applied, const Definition* def) {
   if (!live.is_object()) live = json::object();
   for (auto it = applied.begin(); it != applied.end(); ++it) {
-    if (it.key() == "managedFields" || it.key() == "status") continue;
+    // status is merged too: the API server keeps the stored status for the
+    // main resource and takes only status from an apply to /status.
+    if (it.key() == "managedFields") continue;
     const Field* f = def ? def->Find(it.key()) : nullptr;
     auto existing = live.find(it.key());
     if (existing == live.end() || it->is_null()) {

@@ -132,3 +132,21 @@ TEST(RecordUpdateManager, CreateThenUpdateTracksOwnership) {
 
 }  // namespace
 }  // namespace berth::k8s::patch
+
+namespace berth::k8s::patch {
+namespace {
+
+TEST(ServerSideApply, StatusIsMergedForTheStatusSubresource) {
+  json live = Config(1, "nginx");
+  live["status"] = {{"replicas", 1}, {"readyReplicas", 1}};
+  json applied = {{"apiVersion", "apps/v1"}, {"kind", "Deployment"},
+                  {"metadata", {{"name", "web"}, {"namespace", "default"}}},
+                  {"status", {{"readyReplicas", 0}}}};
+  auto r = ServerSideApply(live, applied, "controller", false, Deployments());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->object["status"], json::parse(R"({"replicas": 1, "readyReplicas": 0})"));
+  EXPECT_EQ(r->object["spec"], live["spec"]);
+}
+
+}  // namespace
+}  // namespace berth::k8s::patch
