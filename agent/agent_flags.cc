@@ -38,6 +38,7 @@ flags:
   --cni-cache-dir DIR                     CNI attachment cache (default: <state-dir>/cni)
   --insecure-registry HOST[:PORT],...     registries pulled from over plain HTTP
   --streaming-address 127.0.0.1:0         exec/port-forward streaming server (port 0: any free)
+  --cdi-spec-dirs /etc/cdi,/var/run/cdi    CDI spec dirs, comma-separated (later ones override)
   --registry-config /etc/berth/registries.yaml   mirrors, auth, CA files, insecure hosts
   --max-concurrent-downloads 3            layers fetched at once per pull
   --image-gc-high-threshold 85            image GC starts above this % of disk used
@@ -54,6 +55,7 @@ kubelet (static pods; see agent/config/README.md):
   --cluster-domain D  --healthz-port 10248  --healthz-bind-address 127.0.0.1
   --pod-logs-dir /var/log/pods  --container-runtime-endpoint unix:///...  (default: in-process)
   --crash-loop-backoff-base 10s  --crash-loop-backoff-max 5m
+  --device-plugins-dir /var/lib/kubelet/device-plugins  --device-plugin-grace-period 5m
 )";
 
 std::string DefaultShimPath() {
@@ -88,6 +90,8 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, char** argv) {
   };
   std::string cni_bin_dirs, insecure_registries, max_downloads, import_dir = "\x01unset";
   strings["cni-bin-dir"] = &cni_bin_dirs;
+  std::string cdi_spec_dirs = "\x01unset";
+  strings["cdi-spec-dirs"] = &cdi_spec_dirs;
   strings["insecure-registry"] = &insecure_registries;
   strings["registry-config"] = &flags.registry_config;
   strings["max-concurrent-downloads"] = &max_downloads;
@@ -128,6 +132,14 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, char** argv) {
       value = argv[++i];
     }
     *it->second = value;
+  }
+  if (cdi_spec_dirs != "\x01unset") {
+    flags.runtime.cdi_spec_dirs = absl::StrSplit(cdi_spec_dirs, ',', absl::SkipEmpty());
+    for (const auto& dir : flags.runtime.cdi_spec_dirs) {
+      if (dir.empty() || dir[0] != '/') {
+        return absl::InvalidArgumentError(absl::StrCat("--cdi-spec-dirs: \"", dir, "\" is not an absolute path"));
+      }
+    }
   }
   if (!cni_bin_dirs.empty()) {
     flags.runtime.cni_bin_dirs = absl::StrSplit(cni_bin_dirs, ',', absl::SkipEmpty());

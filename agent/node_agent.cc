@@ -1,6 +1,8 @@
 #include "agent/node_agent.h"
 
 #include "absl/strings/str_cat.h"
+#include "agent/devices/device_manager.h"
+#include "agent/devices/node_view.h"
 #include "agent/pod/kubelet.h"
 #include "agent/runtime/in_process_runtime.h"
 #include "agent/runtime/remote_runtime.h"
@@ -73,14 +75,30 @@ absl::StatusOr<std::unique_ptr<NodeAgent>> NodeAgent::Start(const KubeletConfig&
     image_service = agent->in_process_.get();
     options.runtime_name = "berth";
   }
+  {
+    // Device plugins register on <devicePluginsDir>/kubelet.sock. Without it
+    // pods still run; those asking for a plugin's resource get no devices.
+    devices::DeviceManagerOptions device_options;
+    device_options.plugins_dir = config.devicePluginsDir;
+    device_options.grace_period = config.devicePluginGracePeriod;
+    auto device_manager = std::make_unique<devices::DeviceManager>(device_options);
+    absl::Status st = device_manager->Start();
+    if (st.ok()) {
+      agent->devices_ = std::move(device_manager);
+      options.devices = agent->devices_.get();
+    } else {
+      BERTH_LOG(Error) << "no device manager" << Kv("dir", config.devicePluginsDir) << Kv("error", st.ToString());
+    }
+  }
   agent->kubelet_ = std::make_unique<Kubelet>(runtime_service, image_service, options);
   RETURN_IF_ERROR(agent->kubelet_->Start());
   if (config.healthzPort > 0) {
     Kubelet* kubelet = agent->kubelet_.get();
-    auto http = HttpServer::Start(config.healthzBindAddress, config.healthzPort,
+    // GET /node and the devices of each pod on /pods (agent/devices).
+    auto http = HttpServer::Start(config.healthzBindAddress, config.healthzPort, devices::WithDeviceEndpoints(
                                   [kubelet](const std::string&, const std::string& target) {
                                     return Serve(kubelet, target);
-                                  });
+                                  }, config.nodeName, config.maxPods, agent->devices_.get()));
     if (http.ok()) {
       agent->http_ = std::move(*http);
       BERTH_LOG(Info) << "serving /healthz and /pods"
@@ -98,6 +116,7 @@ NodeAgent::~NodeAgent() { Stop(); }
 void NodeAgent::Stop() {
   if (http_) http_->Stop();
   if (kubelet_) kubelet_->Stop();
+  if (devices_) devices_->Stop();
 }
 
 }  // namespace berth::agent

@@ -16,6 +16,9 @@
 namespace berth::agent {
 
 class Kubelet;
+namespace devices {
+class DeviceManager;
+}
 class HttpServer;
 class InProcessRuntime;
 class RemoteRuntime;
@@ -36,6 +39,7 @@ class NodeAgent {
   NodeAgent() = default;
   std::unique_ptr<InProcessRuntime> in_process_;
   std::unique_ptr<RemoteRuntime> remote_;
+  std::unique_ptr<devices::DeviceManager> devices_;  // used by kubelet_
   std::unique_ptr<Kubelet> kubelet_;
   std::unique_ptr<HttpServer> http_;
 };

@@ -297,6 +297,14 @@ const std::map<std::string, FlagSetter>& FlagSetters() {
        [](const std::string& n, const std::string& v, KubeletConfig* c) {
          return SetDuration("--" + n, v, &c->crashLoopBackOffMax);
        }},
+      {"device-plugins-dir",
+       [](const std::string& n, const std::string& v, KubeletConfig* c) {
+         return SetAbsPath("--" + n, v, &c->devicePluginsDir, false);
+       }},
+      {"device-plugin-grace-period",
+       [](const std::string& n, const std::string& v, KubeletConfig* c) {
+         return SetDuration("--" + n, v, &c->devicePluginGracePeriod);
+       }},
       {"cluster-dns",
        [](const std::string& n, const std::string& v, KubeletConfig* c) {
          return SetClusterDns("--" + n, absl::StrSplit(v, ',', absl::SkipEmpty()), c);

@@ -46,6 +46,10 @@ struct KubeletConfig {
   // CrashLoopBackOff: first delay and cap (the kubelet's are 10 s and 5 min).
   absl::Duration crashLoopBackOffBase = absl::Seconds(10);
   absl::Duration crashLoopBackOffMax = absl::Minutes(5);
+  // Device plugins register on <devicePluginsDir>/kubelet.sock; a plugin that
+  // went away keeps its devices (unhealthy) this long.
+  std::string devicePluginsDir = "/var/lib/kubelet/device-plugins";
+  absl::Duration devicePluginGracePeriod = absl::Minutes(5);
 };
 
 // Parses a KubeletConfiguration document (YAML or JSON) over the defaults.
@@ -61,7 +65,8 @@ absl::StatusOr<KubeletConfig> LoadKubeletConfig(const std::string& path);
 // file-check-frequency, cluster-dns (comma-separated), cluster-domain,
 // healthz-port, healthz-bind-address, pod-logs-dir, container-runtime-endpoint,
 // runtime-request-timeout, serialize-image-pulls, pod-max-pids, resolv-conf,
-// crash-loop-backoff-base, crash-loop-backoff-max.
+// crash-loop-backoff-base, crash-loop-backoff-max, device-plugins-dir,
+// device-plugin-grace-period.
 bool IsKubeletFlag(absl::string_view name);
 std::vector<std::string> KubeletFlagNames();
 absl::Status ApplyKubeletFlags(const std::map<std::string, std::string>& flags, KubeletConfig* config);

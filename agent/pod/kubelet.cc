@@ -80,6 +80,7 @@ PodSyncOptions SyncOptions(const KubeletOptions& o, PodCgroups* pod_cgroups) {
   s.serialize_image_pulls = o.config.serializeImagePulls;
   s.backoff_base = o.config.crashLoopBackOffBase;
   s.backoff_max = o.config.crashLoopBackOffMax;
+  s.devices = o.devices;
   s.pod_cgroups = pod_cgroups;
   return s;
 }
@@ -199,6 +200,20 @@ void Kubelet::HandleUpdates(const std::vector<PodUpdate>& in) {
         rejected_[uid] = rejected;
         continue;
       }
+      // Admission: devices (the kubelet's device manager admit handler).
+      if (options_.devices) {
+        absl::Status devices = options_.devices->AllocatePod(u.pod);
+        if (!devices.ok()) {
+          k8s::Pod rejected = u.pod;
+          rejected.status.phase = "Failed";
+          rejected.status.reason = "UnexpectedAdmissionError";
+          rejected.status.message = std::string(devices.message());
+          events_.Record("Warning", object, "UnexpectedAdmissionError", rejected.status.message);
+          std::lock_guard<std::mutex> lock(mu_);
+          rejected_[uid] = rejected;
+          continue;
+        }
+      }
       std::lock_guard<std::mutex> lock(mu_);
       start_times_.emplace(uid, absl::Now());
       terminating_.erase(uid);
@@ -232,6 +247,7 @@ void Kubelet::Work(const std::string& uid) {
       workers_->EnqueueAfter(uid, absl::Seconds(2));
       return;
     }
+    if (options_.devices) options_.devices->RemovePod(uid);
     ForgetContainers(uid);
     // Every container has stopped: nothing uses the volumes any more.
     syncer_.TearDownVolumes(uid).IgnoreError();

@@ -24,6 +24,7 @@
 #include "agent/config/kubelet_config.h"
 #include "agent/pod/events.h"
 #include "agent/pod/pod_config.h"
+#include "agent/pod/pod_devices.h"
 #include "agent/pod/pod_manager.h"
 #include "agent/pod/pod_sync.h"
 #include "agent/pod/pod_workers.h"
@@ -42,6 +43,8 @@ struct KubeletOptions {
   std::string default_cgroup_root;
   std::string pods_dir;  // emptyDir volumes: <pods_dir>/<uid>/volumes/...
   std::string runtime_name = "berth";
+  // The device manager: admission and each container's devices; null: none. Not owned.
+  PodDevices* devices = nullptr;
   int workers = 8;
   // How long one second of a probe spec lasts (tests shrink it).
   absl::Duration probe_second = absl::Seconds(1);

@@ -451,6 +451,10 @@ SyncResult PodSyncer::SyncPod(const k8s::Pod& pod, const k8s::PodStatus* previou
         config = mounts.status();
       }
     }
+    if (config.ok() && options_.devices) {
+      absl::Status devices = options_.devices->AddContainerDevices(pod, spec, &*config);
+      if (!devices.ok()) config = devices;
+    }
     if (!config.ok()) {
       waiting[spec.name] = {"CreateContainerConfigError", std::string(config.status().message())};
       events_->Record("Warning", object, "Failed", absl::StrCat("Error: ", config.status().message()));

@@ -20,6 +20,7 @@
 #include "agent/pod/cri_config.h"
 #include "agent/pod/events.h"
 #include "agent/pod/observed_pod.h"
+#include "agent/pod/pod_devices.h"
 #include "agent/pod/pod_cgroups.h"
 #include "agent/pod/pod_status.h"
 #include "agent/prober/lifecycle_hook_runner.h"
@@ -37,6 +38,8 @@ struct PodSyncOptions {
   bool serialize_image_pulls = true;
   absl::Duration backoff_base = absl::Seconds(10);
   absl::Duration backoff_max = absl::Minutes(5);
+  // Each container's devices go into its CRI config (agent/devices); null: none. Not owned.
+  PodDevices* devices = nullptr;
   // The pod cgroups under the QoS tiers (the sandbox's cgroup_parent); null:
   // the runtime's own cgroup for each pod. Not owned.
   PodCgroups* pod_cgroups = nullptr;

@@ -15,6 +15,7 @@
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "common/time.h"
+#include "runtime-shim/cdi/cdi_injection.h"
 #include "runtime-shim/cri/container_spec_builder.h"
 #include "runtime-shim/cri/runtime.h"
 #include "runtime-shim/cri/shim_launcher.h"
@@ -160,6 +161,8 @@ absl::Status Runtime::CreateContainer(const cri::CreateContainerRequest& req,
   const image::Image& image = *found;
   if (image_gc_) image_gc_->MarkUsed(image.id);  // image GC removes the least recently used first
   ASSIGN_OR_RETURN(auto lower_dirs, images_->LayerDirs(image));
+  // CDI devices (CDI_devices, cdi.k8s.io/ annotations) before anything is made: an unknown one is named here.
+  ASSIGN_OR_RETURN(cdi::ResolvedEdits cdi_edits, cdi::ResolveForContainer(config, options_.cdi_spec_dirs));
 
   auto c = std::make_shared<Container>();
   c->id = NewId();
@@ -189,6 +192,9 @@ absl::Status Runtime::CreateContainer(const cri::CreateContainerRequest& req,
   c->cgroup = absl::StrCat(sandbox->cgroup, "/", c->id);
   CgroupResources resources = ToCgroupResources(config.linux().resources());
   resources.device_rules = DeviceRules(config);
+  if (!resources.device_rules.empty()) {
+    for (auto& rule : cdi::DeviceCgroupRules(cdi_edits)) resources.device_rules.push_back(std::move(rule));
+  }
   if (auto s = cgroups_->Create(c->cgroup, resources); !s.ok()) {
     return undo(Annotate(s, "config.linux.resources"));
   }
@@ -240,6 +246,11 @@ absl::Status Runtime::CreateContainer(const cri::CreateContainerRequest& req,
   if (!built.ok()) return undo(built.status());
   for (const auto& warning : built->warnings) {
     BERTH_LOG(Warning) << warning << Kv("container", c->id);
+  }
+  cdi::ApplyEdits(cdi_edits, &built->spec);
+  for (const auto& hook : cdi_edits.hooks) {
+    BERTH_LOG(Warning) << "CDI hook not run: the container spec has no OCI hooks" << Kv("container", c->id)
+                       << Kv("hook", hook.hook_name) << Kv("path", hook.path);
   }
   built->spec.id = c->id;
   built->spec.sandbox_id = sandbox->id;

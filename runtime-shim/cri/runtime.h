@@ -50,6 +50,8 @@ struct RuntimeOptions {
   std::string cni_conf_dir = "/etc/cni/net.d";
   std::vector<std::string> cni_bin_dirs = {"/opt/cni/bin"};
   std::string cni_cache_dir;
+  // CDI spec dirs (a later dir overrides an earlier one), read when a container asks for CDI devices.
+  std::vector<std::string> cdi_spec_dirs = {"/etc/cdi", "/var/run/cdi"};
   // Registries reached over plain HTTP ("host:port"); all others use HTTPS.
   // Merged into `registries` (mirrors, auth, CA files: the registry config file).
   std::vector<std::string> insecure_registries;
