@@ -440,6 +440,10 @@ void ConfigureService(KindInfo& k) {
       }
     }
   });
+  AddFields(k, [](const json& obj, std::string_view f) -> std::optional<std::string> {
+    if (f == "spec.clusterIP" || f == "spec.type") return StringAt(obj, f);
+    return std::nullopt;
+  });
   k.columns = {NameColumn(),
                Column("Type", "string", "The type of the service."),
                Column("Cluster-IP", "string", "The cluster IP of the service."),

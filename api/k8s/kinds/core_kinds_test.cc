@@ -34,6 +34,8 @@ TEST(CoreKinds, ServiceDefaultsAndTable) {
   EXPECT_EQ(cells[3], "<none>");
   EXPECT_EQ(cells[4], "80/TCP");
   EXPECT_EQ(cells[6], "app=web");
+  EXPECT_EQ(Kind("services").field_value(svc, "spec.clusterIP"), "10.96.0.10");
+  EXPECT_EQ(Kind("services").field_value(svc, "spec.type"), "ClusterIP");
   svc["spec"]["type"] = "NodePort";
   svc["spec"]["ports"][0]["nodePort"] = 30080;
   EXPECT_EQ(Kind("services").row_cells(svc)[4], "80:30080/TCP");

@@ -261,6 +261,10 @@ void ConfigureReplicaSet(KindInfo& k) {
     NonNegative(obj, "spec.minReadySeconds", errs);
     ValidateSelectorAndTemplate(obj, {"Always"}, true, errs);
   });
+  AddFields(k, [](const json& obj, std::string_view f) -> std::optional<std::string> {
+    if (f == "status.replicas") return std::to_string(IntAt(obj, "status.replicas"));
+    return std::nullopt;
+  });
   k.columns = WithWide({NameColumn(),
                         Column("Desired", "integer", "Number of desired pods."),
                         Column("Current", "integer", "Number of actual pods."),
