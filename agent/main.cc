@@ -9,6 +9,7 @@
 #include "agent/node_agent.h"
 #include "agent/pods_command.h"
 #include "agent/images_command.h"
+#include "agent/logs_command.h"
 #include "common/logging.h"
 #include "grpcpp/grpcpp.h"
 #include "runtime-shim/cri/cri_service.h"
@@ -52,6 +53,9 @@ int Serve(const AgentFlags& flags) {
   // The kubelet: static pods through the in-process runtime (or --container-runtime-endpoint).
   auto kubelet_config = agent::LoadAgentKubeletConfig(flags.config_file, flags.kubelet_flags);
   if (!kubelet_config.ok()) return Fail(kubelet_config.status());
+  // The shims rotate container logs as they write them.
+  (*runtime)->SetContainerLogRotation(agent::ContainerLogMaxSizeBytes(*kubelet_config),
+                                      kubelet_config->containerLogMaxFiles);
   auto node = agent::NodeAgent::Start(*kubelet_config, runtime->get(), flags.runtime.state_dir);
   if (!node.ok()) return Fail(node.status());
   int sig = 0;
@@ -66,6 +70,10 @@ int Serve(const AgentFlags& flags) {
 }  // namespace berth
 
 int main(int argc, char** argv) {
+  // `logs` has kubectl's flags (-c, -f, --tail, ...), not the agent's.
+  if (argc > 1 && std::string(argv[1]) == "logs") {
+    return berth::agent::RunLogsCommand(std::vector<std::string>(argv + 2, argv + argc));
+  }
   auto flags = berth::ParseAgentFlags(argc, argv);
   if (!flags.ok()) {
     std::fprintf(stderr, "%s\n", std::string(flags.status().message()).c_str());

@@ -272,6 +272,20 @@ const std::map<std::string, FlagSetter>& FlagSetters() {
          c->nodeName = absl::AsciiStrToLower(v);  // the kubelet lowercases the node name
          return absl::OkStatus();
        }},
+      {"container-log-max-size",
+       [](const std::string& n, const std::string& v, KubeletConfig* c) -> absl::Status {
+         auto q = k8s::Quantity::Parse(v);
+         if (!q.ok() || q->Value() <= 0) return Bad("--" + n, absl::StrCat("\"", v, "\""), "must be a positive quantity like 10Mi");
+         c->containerLogMaxSize = v;
+         return absl::OkStatus();
+       }},
+      {"container-log-max-files",
+       [](const std::string& n, const std::string& v, KubeletConfig* c) -> absl::Status {
+         ASSIGN_OR_RETURN(int64_t i, FlagInt(n, v));
+         if (i < 2) return Bad("--" + n, v, "must be at least 2");
+         c->containerLogMaxFiles = static_cast<int32_t>(i);
+         return absl::OkStatus();
+       }},
       {"max-pods",
        [](const std::string& n, const std::string& v, KubeletConfig* c) -> absl::Status {
          ASSIGN_OR_RETURN(int64_t i, FlagInt(n, v));
@@ -351,6 +365,11 @@ const std::map<std::string, FlagSetter>& FlagSetters() {
 }
 
 }  // namespace
+
+int64_t ContainerLogMaxSizeBytes(const KubeletConfig& config) {
+  auto q = k8s::Quantity::Parse(config.containerLogMaxSize);
+  return q.ok() && q->Value() > 0 ? q->Value() : 0;
+}
 
 bool IsKubeletFlag(absl::string_view name) {
   return FlagSetters().count(std::string(name)) > 0 || name == "hostname-override";

@@ -60,12 +60,16 @@ struct KubeletConfig {
 absl::StatusOr<KubeletConfig> ParseKubeletConfig(absl::string_view text);
 absl::StatusOr<KubeletConfig> LoadKubeletConfig(const std::string& path);
 
+// containerLogMaxSize in bytes (validated when parsed; 0 if it does not parse).
+int64_t ContainerLogMaxSizeBytes(const KubeletConfig& config);
+
 // The flags that override the file, by name without "--":
 // pod-manifest-path, node-name (hostname-override), max-pods, sync-frequency,
 // file-check-frequency, cluster-dns (comma-separated), cluster-domain,
 // healthz-port, healthz-bind-address, pod-logs-dir, container-runtime-endpoint,
 // runtime-request-timeout, serialize-image-pulls, pod-max-pids, resolv-conf,
-// crash-loop-backoff-base, crash-loop-backoff-max, device-plugins-dir,
+// crash-loop-backoff-base, crash-loop-backoff-max, container-log-max-size,
+// container-log-max-files, device-plugins-dir,
 // device-plugin-grace-period.
 bool IsKubeletFlag(absl::string_view name);
 std::vector<std::string> KubeletFlagNames();

@@ -145,5 +145,17 @@ TEST(KubeletConfigTest, NodeNameDefaultsToTheHostname) {
   EXPECT_FALSE(IsKubeletFlag("listen"));
 }
 
+TEST(KubeletFlagsTest, ContainerLogFlags) {
+  KubeletConfig c;
+  ASSERT_TRUE(ApplyKubeletFlags({{"container-log-max-size", "1Mi"}, {"container-log-max-files", "3"}}, &c).ok());
+  EXPECT_EQ(c.containerLogMaxSize, "1Mi");
+  EXPECT_EQ(c.containerLogMaxFiles, 3);
+  EXPECT_EQ(ContainerLogMaxSizeBytes(c), 1 << 20);
+  EXPECT_THAT(std::string(ApplyKubeletFlags({{"container-log-max-files", "1"}}, &c).message()),
+              HasSubstr("--container-log-max-files: 1: must be at least 2"));
+  EXPECT_FALSE(ApplyKubeletFlags({{"container-log-max-size", "huge"}}, &c).ok());
+  EXPECT_EQ(c.containerLogMaxFiles, 3);  // unchanged by the bad flags
+}
+
 }  // namespace
 }  // namespace berth::agent

@@ -255,6 +255,13 @@ absl::Status Runtime::CreateContainer(const cri::CreateContainerRequest& req,
   built->spec.id = c->id;
   built->spec.sandbox_id = sandbox->id;
   built->spec.hostname = sandbox->config.hostname();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (options_.container_log_max_size > 0 && options_.container_log_max_files >= 2) {
+      built->spec.log_max_size = options_.container_log_max_size;
+      built->spec.log_max_files = options_.container_log_max_files;
+    }
+  }
   c->uid = built->spec.uid;
   c->gid = built->spec.gid;
   c->groups = built->spec.additional_gids;
@@ -473,6 +480,12 @@ absl::Status Runtime::UpdateContainerResources(const cri::UpdateContainerResourc
     for (const auto& [k, v] : req.annotations()) (*c->config.mutable_annotations())[k] = v;
   }
   return SaveContainer(*c);
+}
+
+void Runtime::SetContainerLogRotation(int64_t max_size, int32_t max_files) {
+  std::lock_guard<std::mutex> lock(mu_);
+  options_.container_log_max_size = max_size;
+  options_.container_log_max_files = max_files;
 }
 
 absl::Status Runtime::ReopenContainerLog(const cri::ReopenContainerLogRequest& req,

@@ -66,6 +66,10 @@ struct RuntimeOptions {
   std::string runtime_version = "0.1.0";
   // The streaming server (CRI Exec/PortForward URLs): "host:port", port 0 any free one.
   std::string streaming_address = "127.0.0.1:0";
+  // Container log rotation by the shims (containerLogMaxSize / containerLogMaxFiles);
+  // 0: none. The agent sets it from its KubeletConfiguration (SetContainerLogRotation).
+  int64_t container_log_max_size = 0;
+  int32_t container_log_max_files = 0;
 };
 
 struct Sandbox {
@@ -155,6 +159,10 @@ class Runtime {
   absl::Status PullImage(const cri::PullImageRequest& req, cri::PullImageResponse* resp);
   absl::Status RemoveImage(const cri::RemoveImageRequest& req, cri::RemoveImageResponse* resp);
   absl::Status ImageFsInfo(const cri::ImageFsInfoRequest& req, cri::ImageFsInfoResponse* resp);
+
+  // Log rotation for the containers created from now on (the kubelet's
+  // containerLogMaxSize in bytes, 0 for none, and containerLogMaxFiles >= 2).
+  void SetContainerLogRotation(int64_t max_size, int32_t max_files);
 
   ContainerEvents& events() { return events_; }
   image::ImageStore& images() { return *images_; }

@@ -1,11 +1,13 @@
 // CRI Exec, Attach and PortForward: validated here (the container runs, the
 // sandbox is ready), then handed to the streaming server for a URL; and the
 // StreamingRuntime the server calls back when a client connects: exec
-// through `berth-shim exec`, ports dialled inside the pod's network namespace.
+// through `berth-shim exec`, attach through the shim's attach socket, ports
+// dialled inside the pod's network namespace.
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "runtime-shim/cri/runtime.h"
+#include "runtime-shim/shim/shim_client.h"
 #include "runtime-shim/streaming/netns_dial.h"
 #include "runtime-shim/streaming/shim_exec.h"
 
@@ -21,6 +23,11 @@ class Runtime::StreamingBackend final : public streaming::StreamingRuntime {
     ASSIGN_OR_RETURN(std::string id, runtime_->RunningContainer(container_id));
     return streaming::SpawnShimExec(runtime_->options_.shim_path, runtime_->BundleDir(id), cmd, tty, stdin_fd,
                                     stdout_fd, stderr_fd);
+  }
+
+  absl::StatusOr<int> ConnectAttach(const std::string& container_id) override {
+    ASSIGN_OR_RETURN(std::string id, runtime_->RunningContainer(container_id));
+    return ConnectAttachSocket(runtime_->BundleDir(id));
   }
 
   absl::StatusOr<int> DialPort(const std::string& sandbox_id, uint16_t port) override {
@@ -73,10 +80,29 @@ absl::Status Runtime::Exec(const cri::ExecRequest& req, cri::ExecResponse* resp)
 }
 
 absl::Status Runtime::Attach(const cri::AttachRequest& req, cri::AttachResponse* resp) {
+  if (!streaming_) return absl::UnavailableError("the streaming server is not running");
   if (req.container_id().empty()) return absl::InvalidArgumentError("container_id: required");
   ASSIGN_OR_RETURN(std::string id, RunningContainer(req.container_id()));
-  return absl::UnimplementedError(
-      absl::StrCat("attach to ", id, ": not supported yet (berth-shim has no attach socket); use exec"));
+  absl::Status status;
+  auto c = FindContainer(id, &status);
+  if (!c) return status;
+  bool created_with_stdin, created_with_tty;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    created_with_stdin = c->config.stdin();
+    created_with_tty = c->config.tty();
+  }
+  if (req.stdin() && !created_with_stdin) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("stdin: true, but container ", id, " was created without stdin"));
+  }
+  if (req.tty() != created_with_tty) {
+    return absl::InvalidArgumentError(absl::StrCat("tty: ", req.tty() ? "true" : "false", ", but container ", id,
+                                                   " was created with tty ", created_with_tty ? "true" : "false"));
+  }
+  cri::AttachRequest full = req;
+  full.set_container_id(id);
+  return streaming_->GetAttach(full, resp);
 }
 
 absl::Status Runtime::PortForward(const cri::PortForwardRequest& req, cri::PortForwardResponse* resp) {

@@ -38,6 +38,12 @@ class StreamingRuntime {
   // A connected TCP socket (close-on-exec) to `port` on the loopback of the
   // pod's network namespace.
   virtual absl::StatusOr<int> DialPort(const std::string& sandbox_id, uint16_t port) = 0;
+
+  // A connected unix socket (close-on-exec) to the container's attach socket
+  // (runtime-shim/shim/attach_protocol.h); the container must run.
+  virtual absl::StatusOr<int> ConnectAttach(const std::string& container_id) {
+    return absl::UnimplementedError("attach to " + container_id + ": not supported by this runtime");
+  }
 };
 
 }  // namespace berth::streaming

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/logging.h"
+#include "runtime-shim/streaming/attach_session.h"
 #include "runtime-shim/streaming/channel_codec.h"
 #include "runtime-shim/streaming/exec_session.h"
 #include "runtime-shim/streaming/portforward_session.h"
@@ -170,9 +171,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       if (!parsed.ok()) return Reply(http::status::bad_request, std::string(parsed.status().message()));
       ports = std::move(*parsed);
     }
-    if (kind == "attach") {
-      return Reply(http::status::not_implemented, "attach is not served by berth yet (the shim has no attach socket)");
-    }
     auto protocol = NegotiateProtocol(offered, kind == "portforward" ? PortForwardProtocols() : RemoteCommandProtocols());
     if (!protocol.ok()) return Reply(http::status::forbidden, std::string(protocol.status().message()));
     Upgrade(*protocol, std::move(*request), std::move(ports));
@@ -197,6 +195,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       std::shared_ptr<ChannelSession> session;
       if (auto* exec = std::get_if<::runtime::v1::ExecRequest>(&request)) {
         session = std::make_shared<ExecSession>(std::move(*ws), protocol, std::move(*exec), self->server_->runtime);
+      } else if (auto* attach = std::get_if<::runtime::v1::AttachRequest>(&request)) {
+        session = std::make_shared<AttachSession>(std::move(*ws), protocol, std::move(*attach),
+                                                  self->server_->runtime);
       } else if (auto* pf = std::get_if<::runtime::v1::PortForwardRequest>(&request)) {
         session = std::make_shared<PortForwardSession>(std::move(*ws), protocol, pf->pod_sandbox_id(),
                                                        std::move(ports), self->server_->runtime);
@@ -219,9 +220,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     auto protocol =
         NegotiateProtocol(offered, kind == "portforward" ? SpdyPortForwardProtocols() : SpdyRemoteCommandProtocols());
     if (!protocol.ok()) return Reply(http::status::forbidden, std::string(protocol.status().message()));
-    if (std::holds_alternative<::runtime::v1::AttachRequest>(request)) {
-      return Reply(http::status::not_implemented, "attach over SPDY is not served by berth yet; use a WebSocket");
-    }
     auto res = std::make_shared<http::response<http::empty_body>>(http::status::switching_protocols, 11);
     res->set(http::field::connection, "Upgrade");
     res->set(http::field::upgrade, "SPDY/3.1");
@@ -238,6 +236,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         auto transport = std::make_unique<SpdyChannelTransport>(connection, protocol, expected,
                                                                 self->server_->stream_creation_timeout);
         std::make_shared<ExecSession>(std::move(transport), std::move(*exec), runtime)->Run();
+      } else if (auto* attach = std::get_if<::runtime::v1::AttachRequest>(&request)) {
+        SpdyExpectedStreams expected{attach->stdin(), attach->stdout(), attach->stderr(), attach->tty()};
+        auto transport = std::make_unique<SpdyChannelTransport>(connection, protocol, expected,
+                                                                self->server_->stream_creation_timeout);
+        std::make_shared<AttachSession>(std::move(transport), std::move(*attach), runtime)->Run();
       } else if (auto* pf = std::get_if<::runtime::v1::PortForwardRequest>(&request)) {
         std::make_shared<SpdyPortForwardSession>(connection, pf->pod_sandbox_id(), runtime)->Run();
       }
