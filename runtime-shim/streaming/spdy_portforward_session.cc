@@ -76,6 +76,7 @@ void SpdyPortForwardSession::StartForward(const std::shared_ptr<Forward>& f) {
   auto self = shared_from_this();
   f->data->SetReceiver(
       [self, f](std::string data) {
+        if (f->ended) return f->data->Consumed(data.size());  // too late: dropped, but the window moves on
         f->to_pod.push_back(std::move(data));
         self->WritePod(f);
       },
@@ -119,9 +120,9 @@ void SpdyPortForwardSession::WritePod(const std::shared_ptr<Forward>& f) {
   auto self = shared_from_this();
   asio::async_write(*f->conn, asio::buffer(f->to_pod.front()), [self, f](boost::system::error_code ec, size_t) {
     f->writing = false;
-    if (f->ended) return;
-    if (ec) return self->EndForward(f, ec.message());
     size_t n = f->to_pod.front().size();
+    if (f->ended) return f->data->Consumed(n);
+    if (ec) return self->EndForward(f, ec.message());
     f->to_pod.pop_front();
     f->data->Consumed(n);
     self->WritePod(f);
@@ -142,11 +143,19 @@ void SpdyPortForwardSession::EndForward(const std::shared_ptr<Forward>& f, const
   }
   f->error->CloseSend();
   f->data->CloseSend();
+  // What the pod will never get still counts against the connection's reading.
+  size_t dropped = 0;
+  for (size_t i = f->writing ? 1 : 0; i < f->to_pod.size(); ++i) dropped += f->to_pod[i].size();
+  if (dropped > 0) f->data->Consumed(dropped);
   if (f->conn && f->conn->is_open()) {
     boost::system::error_code ignored;
     f->conn->close(ignored);
   }
   forwards_.erase(f->request_id);
+  // The data stream's receiver holds `f`: let go of it once this call chain is done.
+  asio::post(connection_->executor(), [f] {
+    f->data->SetReceiver([data = f->data.get()](std::string bytes) { data->Consumed(bytes.size()); }, nullptr);
+  });
 }
 
 void SpdyPortForwardSession::OnConnectionClosed() {
@@ -156,6 +165,8 @@ void SpdyPortForwardSession::OnConnectionClosed() {
       boost::system::error_code ignored;
       f->conn->close(ignored);
     }
+    // The data stream's receiver holds `f` and this session: let go.
+    if (f->data) asio::post(connection_->executor(), [f] { f->data->SetReceiver(nullptr, nullptr); });
   }
   forwards_.clear();
 }
