@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -88,6 +89,14 @@ void ConfigureConfigMap(KindInfo& k) {
 void ConfigureSecret(KindInfo& k) {
   k.set_defaults = [](json& obj) {
     if (!obj.contains("type") || obj["type"] == "") obj["type"] = "Opaque";
+    // stringData is write-only: its values land in data (base64), as the
+    // API's conversion does, overriding data's value for the same key.
+    if (obj.contains("stringData") && obj["stringData"].is_object()) {
+      for (auto it = obj["stringData"].begin(); it != obj["stringData"].end(); ++it) {
+        if (it->is_string()) obj["data"][it.key()] = absl::Base64Escape(it->get<std::string>());
+      }
+      obj.erase("stringData");
+    }
   };
   AddValidation(k, [](const json& obj, const json* old, std::vector<FieldError>& errs) {
     ValidateDataKeys(obj, {"data", "stringData"}, errs);

@@ -79,6 +79,12 @@ TEST(CoreKinds, NamespaceSecretConfigMap) {
   auto cells = Kind("secrets").row_cells(secret);
   EXPECT_EQ(cells[1], "Opaque");
   EXPECT_EQ(cells[2], 2);
+  json with_string_data = {{"metadata", {{"name", "s"}, {"namespace", "d"}}},
+                           {"data", {{"a", "eA=="}, {"b", "eQ=="}}},
+                           {"stringData", {{"b", "plain"}, {"c", "text"}}}};
+  Kind("secrets").set_defaults(with_string_data);
+  EXPECT_FALSE(with_string_data.contains("stringData"));
+  EXPECT_EQ(with_string_data["data"], json::parse(R"({"a": "eA==", "b": "cGxhaW4=", "c": "dGV4dA=="})"));
   json tls = {{"metadata", {{"name", "t"}, {"namespace", "d"}}}, {"type", "kubernetes.io/tls"}};
   EXPECT_THAT(Messages(Kind("secrets").validate(tls, nullptr)),
               ElementsAre("data[tls.key]: Required value", "data[tls.crt]: Required value"));
