@@ -172,7 +172,11 @@ void GpuPlugin::Register() {
   absl::Status s = RegisterWithKubelet(flags_.device_plugin_path, flags_.socket_name, flags_.resource_name,
                                        kRegisterTimeout);
   struct itimerspec spec = {};
-  if (s.ok()) {
+  if (absl::IsAlreadyExists(s)) {
+    // The agent still streams from this socket: nothing to redo.
+    BERTH_LOG(Info) << "already registered" << Kv("resource", flags_.resource_name) << Kv("detail", s.message());
+    retry_delay_ = absl::Seconds(1);
+  } else if (s.ok()) {
     BERTH_LOG(Info) << "registered" << Kv("resource", flags_.resource_name) << Kv("endpoint", flags_.socket_name);
     retry_delay_ = absl::Seconds(1);
   } else {
@@ -193,6 +197,10 @@ void GpuPlugin::HandleInotify() {
     for (char* p = buf; p < buf + n;) {
       auto* ev = reinterpret_cast<struct inotify_event*>(p);
       std::string name = ev->len ? ev->name : "";
+      if (ev->mask & IN_Q_OVERFLOW) {
+        // Events were lost: read the config and health files again.
+        reload = health = true;
+      }
       if (ev->wd == plugins_wd_) {
         if (name == kKubeletSocket && (ev->mask & (IN_CREATE | IN_MOVED_TO))) reregister = true;
         if (name == flags_.socket_name && (ev->mask & (IN_DELETE | IN_MOVED_FROM))) restart = true;

@@ -32,6 +32,9 @@ absl::Status RegisterWithKubelet(const std::string& plugin_dir, const std::strin
   ctx.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
   v1beta1::Empty resp;
   grpc::Status s = stub->Register(&ctx, req, &resp);
+  if (s.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+    return absl::AlreadyExistsError(absl::StrCat("register ", resource_name, ": ", s.error_message()));
+  }
   if (!s.ok()) {
     return absl::UnavailableError(absl::StrCat("register ", resource_name, " with ", socket, ": ", s.error_message()));
   }
