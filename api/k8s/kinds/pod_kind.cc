@@ -276,7 +276,11 @@ void ValidatePodSpec(const json& pod, const std::string& prefix, bool template_o
 }
 
 void ConfigurePodKind(KindInfo& k) {
-  k.set_defaults = SetPodDefaults;
+  k.set_defaults = [](json& pod) {
+    SetPodDefaults(pod);
+    // A new pod is Pending until a node agent reports on it.
+    if (StringAt(pod, "status.phase").empty()) pod["status"]["phase"] = "Pending";
+  };
   AddValidation(k, [](const json& obj, const json* old, std::vector<FieldError>& errs) {
     ValidatePodSpec(obj, "", false, errs);
     if (old != nullptr) {

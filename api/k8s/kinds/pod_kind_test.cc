@@ -36,6 +36,8 @@ TEST(PodKind, DefaultsAsKubeApiserverKeepingUnmodelledFields) {
   EXPECT_EQ(pod["spec"]["schedulerName"], "default-scheduler");
   EXPECT_EQ(pod["spec"]["terminationGracePeriodSeconds"], 30);
   EXPECT_EQ(pod["spec"]["enableServiceLinks"], true);
+  EXPECT_EQ(pod["status"]["phase"], "Pending");
+  EXPECT_EQ(PodRowAt(pod, 0).status, "Pending");
   const json& c = pod["spec"]["containers"][0];
   EXPECT_EQ(c["imagePullPolicy"], "IfNotPresent");
   EXPECT_EQ(c["terminationMessagePath"], "/dev/termination-log");
