@@ -7,6 +7,9 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <utility>
+#include <vector>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -14,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/errors.h"
+#include "common/fs.h"
 #include "common/status_macros.h"
 #include "common/time.h"
 #include "runtime-shim/cgroups/cgroupfs_v2.h"
@@ -36,14 +40,72 @@ absl::Status BusError(int r, const sd_bus_error* error, absl::string_view what) 
   return ErrnoError(-r, what);
 }
 
-// One property to send: (name, variant) with a uint64, bool or string value.
+// One property to send: (name, variant) with a uint64, bool, string or
+// (path, permissions) list value.
 struct UnitProperty {
   std::string name;
-  char type;  // 't', 'b' or 's'
+  char type;  // 't', 'b', 's', or 'd' (a(ss): DeviceAllow)
   uint64_t t = 0;
   bool b = false;
   std::string s;
+  std::vector<std::pair<std::string, std::string>> d;
 };
+
+// The name /proc/devices gives a major number ("195" -> "nvidia-frontend"),
+// for systemd's "char-NAME" / "block-NAME" device classes.
+std::string DeviceClassName(char type, absl::string_view major) {
+  absl::StatusOr<std::string> devices = ReadFile("/proc/devices");
+  if (!devices.ok()) return "";
+  bool in_section = false;
+  for (absl::string_view line : absl::StrSplit(*devices, '\n')) {
+    if (line == "Character devices:") {
+      in_section = type == 'c';
+      continue;
+    }
+    if (line == "Block devices:") {
+      in_section = type == 'b';
+      continue;
+    }
+    if (!in_section) continue;
+    std::vector<absl::string_view> f = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (f.size() == 2 && f[0] == major) return std::string(f[1]);
+  }
+  return "";
+}
+
+}  // namespace
+
+// The container's device cgroup rules ("c 195:0 rw", "b 8:* m", "c *:* m",
+// "a") as systemd's DeviceAllow entries, so that a unit's own device rules
+// say what the cgroupfs files say: a daemon-reload re-applies the unit's
+// properties, and rules written only to devices.allow would be lost then.
+// nullopt: the rules allow every device (policy "auto", no list).
+std::optional<std::vector<std::pair<std::string, std::string>>> DeviceAllowEntries(
+    const std::vector<std::string>& rules) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& rule : rules) {
+    std::vector<absl::string_view> f = absl::StrSplit(rule, ' ', absl::SkipEmpty());
+    if (f.empty()) continue;
+    if (f[0] == "a") return std::nullopt;
+    if (f.size() < 2 || (f[0] != "c" && f[0] != "b")) continue;
+    char type = f[0][0];
+    std::string perms = f.size() > 2 ? std::string(f[2]) : "rwm";
+    std::pair<absl::string_view, absl::string_view> mm = absl::StrSplit(f[1], absl::MaxSplits(':', 1));
+    const char* kind = type == 'c' ? "char" : "block";
+    if (mm.first == "*") {
+      out.push_back({absl::StrCat(kind, "-*"), perms});
+    } else if (mm.second == "*") {
+      std::string name = DeviceClassName(type, mm.first);
+      // A major with no driver registered has no devices to open yet.
+      if (!name.empty()) out.push_back({absl::StrCat(kind, "-", name), perms});
+    } else {
+      out.push_back({absl::StrCat("/dev/", kind, "/", mm.first, ":", mm.second), perms});
+    }
+  }
+  return out;
+}
+
+namespace {
 
 // The systemd-managed part of `r`, as unit properties.
 std::vector<UnitProperty> UnitProperties(int version, const CgroupResources& r) {
@@ -72,6 +134,17 @@ std::vector<UnitProperty> UnitProperties(int version, const CgroupResources& r) 
   }
   if (r.pids_limit) {
     props.push_back({"TasksMax", 't', *r.pids_limit <= 0 ? kInfinity : static_cast<uint64_t>(*r.pids_limit)});
+  }
+  if (!r.device_rules.empty()) {
+    auto allow = DeviceAllowEntries(r.device_rules);
+    UnitProperty policy{"DevicePolicy", 's'};
+    policy.s = allow ? "strict" : "auto";
+    props.push_back(policy);
+    if (allow) {
+      UnitProperty list{"DeviceAllow", 'd'};
+      list.d = std::move(*allow);
+      props.push_back(std::move(list));
+    }
   }
   return props;
 }
@@ -106,6 +179,18 @@ int AppendProperties(sd_bus_message* m, const std::vector<UnitProperty>& props) 
         break;
       case 'b':
         r = sd_bus_message_append(m, "(sv)", p.name.c_str(), "b", static_cast<int>(p.b));
+        break;
+      case 'd':
+        r = sd_bus_message_open_container(m, 'r', "sv");
+        if (r >= 0) r = sd_bus_message_append(m, "s", p.name.c_str());
+        if (r >= 0) r = sd_bus_message_open_container(m, 'v', "a(ss)");
+        if (r >= 0) r = sd_bus_message_open_container(m, 'a', "(ss)");
+        for (const auto& [path, perms] : p.d) {
+          if (r >= 0) r = sd_bus_message_append(m, "(ss)", path.c_str(), perms.c_str());
+        }
+        if (r >= 0) r = sd_bus_message_close_container(m);
+        if (r >= 0) r = sd_bus_message_close_container(m);
+        if (r >= 0) r = sd_bus_message_close_container(m);
         break;
       default:
         r = sd_bus_message_append(m, "(sv)", p.name.c_str(), "s", p.s.c_str());

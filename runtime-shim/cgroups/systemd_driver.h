@@ -3,7 +3,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "runtime-shim/cgroups/cgroup_layout.h"
@@ -19,6 +22,14 @@ absl::StatusOr<std::string> ExpandSlicePath(const std::string& slice);
 // runc/kubelet form for containers) as the child slice
 // "<parent-without-.slice>-<prefix>_<id>.slice".
 absl::StatusOr<std::string> SystemdUnitForName(const std::string& name);
+
+// Device cgroup rules ("c 195:0 rw", "c 195:* m", "b *:* m", "a") as
+// systemd DeviceAllow entries: "/dev/char/195:0", "char-<name from
+// /proc/devices>", "block-*"; nullopt when a rule allows every device. The
+// driver sends them with DevicePolicy=strict so that a daemon-reload, which
+// re-applies unit properties to the cgroup, keeps the container's devices.
+std::optional<std::vector<std::pair<std::string, std::string>>> DeviceAllowEntries(
+    const std::vector<std::string>& rules);
 
 // Connects to `dbus_address` (empty: the system bus) and subscribes to job events.
 // `fs` is the cgroupfs manager for this host's layout.

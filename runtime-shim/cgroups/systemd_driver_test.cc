@@ -147,6 +147,17 @@ class FakeSystemd {
         const char* s = nullptr;
         r = sd_bus_message_read(m, "s", &s);
         value = s;
+      } else if (std::string(contents) == "a(ss)") {
+        // DeviceAllow: "path perms;path perms".
+        if ((r = sd_bus_message_enter_container(m, 'a', "(ss)")) < 0) return r;
+        const char* path = nullptr;
+        const char* perms = nullptr;
+        while ((r = sd_bus_message_read(m, "(ss)", &path, &perms)) > 0) {
+          if (!value.empty()) value += ";";
+          value += absl::StrCat(path, " ", perms);
+        }
+        if (r < 0) return r;
+        r = sd_bus_message_exit_container(m);
       } else {
         r = sd_bus_message_skip(m, contents);
         value = absl::StrCat("<", contents, ">");
@@ -308,6 +319,34 @@ TEST_F(SystemdDriverTest, CreateStartsTransientSliceWithLimits) {
   ASSERT_EQ(calls.size(), 3u);
   EXPECT_EQ(calls[2].method, "SetUnitProperties");
   EXPECT_EQ(calls[2].properties["MemoryMax"], absl::StrCat(256 << 20));
+}
+
+TEST(DeviceAllowEntriesTest, RulesBecomeSystemdDeviceClassesAndNodes) {
+  auto allow = DeviceAllowEntries({"c 195:0 rw", "b 8:16 rwm", "c *:* m", "b *:* m", "c 1:* rwm", "c 4095:* rwm"});
+  ASSERT_TRUE(allow.has_value());
+  std::vector<std::pair<std::string, std::string>> want = {
+      {"/dev/char/195:0", "rw"}, {"/dev/block/8:16", "rwm"}, {"char-*", "m"}, {"block-*", "m"},
+      {"char-mem", "rwm"}};  // major 1 is "mem" in /proc/devices; 4095 has no driver: left out
+  EXPECT_EQ(*allow, want);
+  EXPECT_FALSE(DeviceAllowEntries({"c 195:0 rw", "a"}).has_value()) << "'a' allows everything";
+}
+
+TEST_F(SystemdDriverTest, DeviceRulesAreUnitPropertiesSoADaemonReloadKeepsThem) {
+  const std::string slice = "kubepods-besteffort-pod456.slice";
+  CgroupResources r;
+  r.device_rules = {"c 195:0 rw", "c 195:255 rw"};
+  ASSERT_TRUE(manager_->Create(slice, r).ok());
+  std::vector<RecordedCall> calls = fake_->Calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].properties["DevicePolicy"], "strict");
+  EXPECT_EQ(calls[0].properties["DeviceAllow"], "/dev/char/195:0 rw;/dev/char/195:255 rw");
+
+  r.device_rules = {"a"};
+  ASSERT_TRUE(manager_->Update(slice, r).ok());
+  calls = fake_->Calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[1].properties["DevicePolicy"], "auto");
+  EXPECT_EQ(calls[1].properties.count("DeviceAllow"), 0u);
 }
 
 TEST_F(SystemdDriverTest, UpdateSetsPropertiesAndDestroyStopsUnit) {
