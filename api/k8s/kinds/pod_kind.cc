@@ -1,6 +1,7 @@
 // core/v1 Pod: defaulting and validation through api/k8s's typed Pod
 // (SetDefaultsPod, ValidatePod), kubectl's Table columns (STATUS computed as
 // kubectl's printer does) and the selectable fields.
+#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -243,12 +244,50 @@ PodRow PodRowAt(const json& pod, int64_t now_unix) {
           gates};
 }
 
-void SetPodDefaults(json& pod) {
+namespace {
+
+// GetPodQOS: cpu and memory requests and limits summed over all containers.
+std::string QosClass(const Pod& pod) {
+  std::map<std::string, int64_t> requests, limits;
+  bool guaranteed = true;
+  auto add = [](const ResourceList& from, std::map<std::string, int64_t>& to, std::set<std::string>* found) {
+    for (const auto& [name, q] : from) {
+      if ((name != "cpu" && name != "memory") || q.MilliValue() <= 0) continue;
+      to[name] += q.MilliValue();
+      if (found) found->insert(name);
+    }
+  };
+  for (const auto* list : {&pod.spec.containers, &pod.spec.initContainers}) {
+    for (const auto& c : *list) {
+      std::set<std::string> limits_found;
+      add(c.resources.requests, requests, nullptr);
+      add(c.resources.limits, limits, &limits_found);
+      if (limits_found.size() != 2) guaranteed = false;
+    }
+  }
+  if (requests.empty() && limits.empty()) return "BestEffort";
+  for (const auto& [name, req] : requests) {
+    auto lim = limits.find(name);
+    if (lim == limits.end() || lim->second != req) guaranteed = false;
+  }
+  return guaranteed && requests.size() == limits.size() ? "Guaranteed" : "Burstable";
+}
+
+// The pod defaults; with_status also sets what kube-apiserver puts in a new
+// pod's status (phase Pending, the QoS class) when the status lacks them.
+void DefaultPod(json& pod, bool with_status) {
   Pod typed;
   if (!FromJson(pod, &typed, DecodeOptions{.strict = false}).ok()) return;  // validate reports it
   SetDefaultsPod(&typed);
   FillMissing(pod, PodToJson(typed));
+  if (!with_status) return;
+  if (StringAt(pod, "status.phase").empty()) pod["status"]["phase"] = "Pending";
+  if (StringAt(pod, "status.qosClass").empty()) pod["status"]["qosClass"] = QosClass(typed);
 }
+
+}  // namespace
+
+void SetPodDefaults(json& pod) { DefaultPod(pod, false); }
 
 void SetPodTemplateDefaults(json& tmpl) {
   if (!tmpl.is_object()) return;
@@ -276,11 +315,7 @@ void ValidatePodSpec(const json& pod, const std::string& prefix, bool template_o
 }
 
 void ConfigurePodKind(KindInfo& k) {
-  k.set_defaults = [](json& pod) {
-    SetPodDefaults(pod);
-    // A new pod is Pending until a node agent reports on it.
-    if (StringAt(pod, "status.phase").empty()) pod["status"]["phase"] = "Pending";
-  };
+  k.set_defaults = [](json& pod) { DefaultPod(pod, true); };
   AddValidation(k, [](const json& obj, const json* old, std::vector<FieldError>& errs) {
     ValidatePodSpec(obj, "", false, errs);
     if (old != nullptr) {

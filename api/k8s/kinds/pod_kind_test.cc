@@ -38,6 +38,17 @@ TEST(PodKind, DefaultsAsKubeApiserverKeepingUnmodelledFields) {
   EXPECT_EQ(pod["spec"]["enableServiceLinks"], true);
   EXPECT_EQ(pod["status"]["phase"], "Pending");
   EXPECT_EQ(PodRowAt(pod, 0).status, "Pending");
+  EXPECT_EQ(pod["status"]["qosClass"], "BestEffort");
+  // QoS: limits for cpu and memory equal to the requests (defaulted from
+  // the limits) is Guaranteed; a request alone is Burstable.
+  json guaranteed = MinimalPod();
+  guaranteed["spec"]["containers"][0]["resources"] = {{"limits", {{"cpu", "500m"}, {"memory", "64Mi"}}}};
+  Pods().set_defaults(guaranteed);
+  EXPECT_EQ(guaranteed["status"]["qosClass"], "Guaranteed");
+  json burstable = MinimalPod();
+  burstable["spec"]["containers"][0]["resources"] = {{"requests", {{"cpu", "100m"}}}};
+  Pods().set_defaults(burstable);
+  EXPECT_EQ(burstable["status"]["qosClass"], "Burstable");
   const json& c = pod["spec"]["containers"][0];
   EXPECT_EQ(c["imagePullPolicy"], "IfNotPresent");
   EXPECT_EQ(c["terminationMessagePath"], "/dev/termination-log");
