@@ -45,10 +45,13 @@ constexpr int kMaxAttachClients = 8;
 constexpr int kAttachSendBuffer = 1 << 20;
 struct AttachClient {
   int fd;
-  size_t in_size;
-  unsigned char in[kAttachHeaderSize + kMaxAttachInput];
+  size_t in_size;  // bytes in its g_client_input row
 };
+// Apart from the fds, so that setting those up touches one page, not eight.
 AttachClient g_clients[kMaxAttachClients];
+unsigned char g_client_input[kMaxAttachClients][kAttachHeaderSize + kMaxAttachInput];
+
+unsigned char* InputOf(const AttachClient* client) { return g_client_input[client - g_clients]; }
 // stdin bytes an attach client sent that the container has not taken yet.
 char g_stdin_pending[kMaxAttachInput];
 
@@ -305,8 +308,9 @@ class Monitor {
   }
 
   void ReadClient(AttachClient* client) {
-    while (client->fd >= 0 && stdin_pending_size_ == 0 && client->in_size < sizeof(client->in)) {
-      long n = sys::Recv(client->fd, client->in + client->in_size, sizeof(client->in) - client->in_size);
+    constexpr size_t kCapacity = sizeof(g_client_input[0]);
+    while (client->fd >= 0 && stdin_pending_size_ == 0 && client->in_size < kCapacity) {
+      long n = sys::Recv(client->fd, InputOf(client) + client->in_size, kCapacity - client->in_size);
       if (n == -EINTR) continue;
       if (n == -EAGAIN) return;
       if (n <= 0) {
@@ -320,9 +324,10 @@ class Monitor {
 
   // Acts on the complete frames a client has sent, until stdin is full.
   void ProcessClientInput(AttachClient* client) {
+    unsigned char* input = InputOf(client);
     size_t offset = 0;
     while (client->fd >= 0 && stdin_pending_size_ == 0 && client->in_size - offset >= kAttachHeaderSize) {
-      const unsigned char* frame = client->in + offset;
+      const unsigned char* frame = input + offset;
       const uint32_t length = DecodeAttachLength(frame);
       if (length > kMaxAttachInput) {
         DropClient(client);  // not speaking the protocol
@@ -333,7 +338,7 @@ class Monitor {
       offset += kAttachHeaderSize + length;
     }
     if (client->fd < 0 || offset == 0) return;
-    for (size_t i = offset; i < client->in_size; ++i) client->in[i - offset] = client->in[i];
+    for (size_t i = offset; i < client->in_size; ++i) input[i - offset] = input[i];
     client->in_size -= offset;
   }
 
