@@ -27,8 +27,10 @@ PluginEndpoint::PluginEndpoint(std::string resource, std::string socket_path, ab
   struct stat st {};
   if (stat(socket_path_.c_str(), &st) == 0) socket_inode_ = st.st_ino;
   grpc::ChannelArguments args;
-  // A plugin that restarts comes back on a new socket and registers again;
-  // no need for gRPC to keep redialling the old one quickly.
+  // A refused first dial is retried soon; a plugin that restarts comes back
+  // on a new socket and registers again, so the backoff stays short.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 20);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   stub_ = v1beta1::DevicePlugin::NewStub(
       grpc::CreateCustomChannel("unix://" + socket_path_, grpc::InsecureChannelCredentials(), args));

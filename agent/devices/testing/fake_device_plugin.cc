@@ -119,8 +119,14 @@ absl::Status FakeDevicePlugin::Start() {
 }
 
 absl::Status FakeDevicePlugin::Register(absl::Duration timeout) {
-  auto channel = grpc::CreateChannel("unix://" + options_.plugins_dir + "/kubelet.sock",
-                                     grpc::InsecureChannelCredentials());
+  // kubelet.sock appears (bind) a moment before the agent listens on it: a
+  // refused first dial is retried after 20 ms, not gRPC's default 1 s.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 20);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 200);
+  auto channel = grpc::CreateCustomChannel("unix://" + options_.plugins_dir + "/kubelet.sock",
+                                           grpc::InsecureChannelCredentials(), args);
   auto stub = v1beta1::Registration::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
