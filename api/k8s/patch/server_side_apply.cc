@@ -209,7 +209,7 @@ void RecordUpdateManager(const json* old_obj, json& new_obj, std::string_view fi
   FieldSet changed, removed;
   json entries;
   if (old_obj == nullptr || old_obj->is_null()) {
-    changed = now;
+    changed = std::move(now);
     entries = ManagedFields(new_obj);
   } else {
     FieldSet before = FieldSetOf(*old_obj, def);
@@ -246,7 +246,11 @@ void RecordUpdateManager(const json* old_obj, json& new_obj, std::string_view fi
     out.push_back(std::move(e));
   }
   for (const auto& p : removed) mine.erase(p);
-  mine.insert(changed.begin(), changed.end());
+  if (mine.empty()) {
+    mine = std::move(changed);
+  } else {
+    mine.insert(changed.begin(), changed.end());
+  }
   out.push_back(Entry(field_manager, "Update", mine, kind));
   SetManagedFields(new_obj, std::move(out));
 }
