@@ -1,11 +1,19 @@
 #include "e2e/agent/agent_fixture.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <thread>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "agent/server/http_server.h"
 #include "api/k8s/codec.h"
@@ -92,6 +100,10 @@ absl::Status AgentTest::StartAgent() {
   runtime_->set_extra_flags(flags);
   RETURN_IF_ERROR(runtime_->Start({*images_dir_ + "/busybox.tar", *images_dir_ + "/pause.tar"}));
   client_ = std::make_unique<CriClient>(runtime_->endpoint());
+  return WaitForHealthz();
+}
+
+absl::Status AgentTest::WaitForHealthz() {
   // /healthz answers once the kubelet runs.
   absl::Time deadline = absl::Now() + absl::Seconds(30);
   absl::Status last;
@@ -157,7 +169,99 @@ absl::Status AgentTest::RemoveManifest(const std::string& file) {
 }
 
 absl::StatusOr<std::string> AgentTest::Get(const std::string& target) {
-  return agent::HttpGet("127.0.0.1", http_port_, target);
+  if (!runtime_ || runtime_->host_netns().empty()) return agent::HttpGet("127.0.0.1", http_port_, target);
+  absl::StatusOr<std::string> out = absl::InternalError("not run");
+  OnNodeNetwork([&] { out = agent::HttpGet("127.0.0.1", http_port_, target); });
+  return out;
+}
+
+void AgentTest::OnNodeNetwork(const std::function<void()>& fn) {
+  if (!runtime_ || runtime_->host_netns().empty()) {
+    fn();
+    return;
+  }
+  std::string path = "/run/netns/" + runtime_->host_netns();
+  std::thread t([&] {
+    // setns(CLONE_NEWNET) changes only this thread's network namespace.
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+      ADD_FAILURE() << "setns " << path << ": " << strerror(errno);
+      if (fd >= 0) close(fd);
+      return;
+    }
+    close(fd);
+    fn();
+  });
+  t.join();
+}
+
+absl::Status AgentTest::StartAgentWithPodNetwork() {
+  constexpr char kPlugins[] = "/usr/lib/cni";
+  if (!PathExists(std::string(kPlugins) + "/bridge")) return absl::FailedPreconditionError("no CNI reference plugins");
+  RETURN_IF_ERROR(StartAgent());
+  std::string conflist = absl::StrCat(R"({"cniVersion": "1.0.0", "name": "agent-e2e", "plugins": [
+    {"type": "bridge", "bridge": "berth-ae2e0", "isGateway": true, "ipMasq": false,
+     "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.89.77.0/24"}]], "dataDir": ")",
+                                      runtime_->root(), R"(/ipam"}}]})");
+  RETURN_IF_ERROR(runtime_->UsePodNetwork(conflist, kPlugins));
+  const std::string& ns = runtime_->host_netns();
+  RETURN_IF_ERROR(RunCommand({"ip", "-n", ns, "link", "add", "node0", "type", "dummy"}, absl::Seconds(20)).status());
+  RETURN_IF_ERROR(
+      RunCommand({"ip", "-n", ns, "addr", "add", absl::StrCat(kNodeIp, "/32"), "dev", "node0"}, absl::Seconds(20))
+          .status());
+  RETURN_IF_ERROR(RunCommand({"ip", "-n", ns, "link", "set", "node0", "up"}, absl::Seconds(20)).status());
+  RETURN_IF_ERROR(runtime_->KillMainProcess());
+  RETURN_IF_ERROR(runtime_->Restart());
+  return WaitForHealthz();  // through the node's network namespace now
+}
+
+absl::StatusOr<std::string> AgentTest::RunningContainerId(const std::string& pod_name, const std::string& container) {
+  runtime::v1::ContainerFilter filter;
+  (*filter.mutable_label_selector())["io.kubernetes.pod.name"] = pod_name;
+  (*filter.mutable_label_selector())["io.kubernetes.container.name"] = container;
+  filter.mutable_state()->set_state(runtime::v1::CONTAINER_RUNNING);
+  ASSIGN_OR_RETURN(auto list, client_->ListContainers(filter));
+  if (list.empty()) return absl::NotFoundError(absl::StrCat("no running container ", container, " in ", pod_name));
+  return list[0].id();
+}
+
+absl::StatusOr<std::string> AgentTest::Exec(const std::string& pod_name, const std::string& container,
+                                            const std::vector<std::string>& cmd) {
+  ASSIGN_OR_RETURN(std::string id, RunningContainerId(pod_name, container));
+  ASSIGN_OR_RETURN(auto resp, client_->ExecSync(id, cmd, 10));
+  if (resp.exit_code() != 0) {
+    return absl::InternalError(absl::StrCat("exit ", resp.exit_code(), ": ", resp.stdout(), resp.stderr()));
+  }
+  return resp.stdout();
+}
+
+std::string AgentTest::Events() {
+  auto body = Get("/events");
+  return body.ok() ? *body : "";
+}
+
+absl::Status AgentTest::WaitForEvent(const std::vector<std::string>& parts, absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  std::string text;
+  while (true) {
+    text = Events();
+    for (absl::string_view line : absl::StrSplit(text, '\n')) {
+      bool all = true;
+      for (const auto& p : parts) all &= absl::StrContains(line, p);
+      if (all) return absl::OkStatus();
+    }
+    if (absl::Now() > deadline) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("no event with [", absl::StrJoin(parts, "|"), "]; events:\n", text));
+}
+
+std::string AgentTest::ReadyOf(const k8s::Pod& pod) {
+  for (const auto& c : pod.status.conditions) {
+    if (c.type == "Ready") return c.status;
+  }
+  return "";
 }
 
 absl::StatusOr<std::vector<k8s::Pod>> AgentTest::Pods() {

@@ -35,6 +35,17 @@ class AgentTest : public ::testing::Test {
   // Extra agent flags for this test (call before StartAgent).
   std::vector<std::string> extra_flags_;
   absl::Status StartAgent();
+  // StartAgent, then the agent again inside a network namespace of its own
+  // with a CNI bridge network (Debian's reference plugins) so that pods get
+  // addresses (httpGet / tcpSocket / grpc probes reach them there). The node
+  // gets kNodeIp on a dummy link (hostNetwork pods' address). FailedPrecondition
+  // when the plugins are missing (the test skips).
+  absl::Status StartAgentWithPodNetwork();
+  absl::Status WaitForHealthz();
+  static constexpr char kNodeIp[] = "10.89.0.1";
+  // Runs `fn` on a thread inside the node's network namespace (or here when
+  // the agent has none).
+  void OnNodeNetwork(const std::function<void()>& fn);
 
   // Writes (atomically) or removes a manifest in the static pod dir.
   absl::Status WriteManifest(const std::string& file, const std::string& text);
@@ -50,6 +61,17 @@ class AgentTest : public ::testing::Test {
   absl::Status WaitForNoPod(const std::string& name, absl::Duration timeout);
   // The CRI containers of pod `name` (every state).
   absl::StatusOr<std::vector<runtime::v1::Container>> ContainersOf(const std::string& pod_name);
+  // The running container `container` of pod `pod_name`, by its CRI labels.
+  absl::StatusOr<std::string> RunningContainerId(const std::string& pod_name, const std::string& container);
+  // Runs `cmd` in that container (CRI ExecSync); the exit code must be 0.
+  absl::StatusOr<std::string> Exec(const std::string& pod_name, const std::string& container,
+                                   const std::vector<std::string>& cmd);
+  // The agent's /events text.
+  std::string Events();
+  // Waits until /events has a line holding every one of `parts`.
+  absl::Status WaitForEvent(const std::vector<std::string>& parts, absl::Duration timeout);
+  // The Ready condition's status ("True", "False", "" when absent).
+  static std::string ReadyOf(const k8s::Pod& pod);
 
   static bool IsRunningAndReady(const k8s::Pod& pod);
   std::string PodLogDir(const k8s::Pod& pod) const;

@@ -122,5 +122,54 @@ spec:
   EXPECT_TRUE(initialized);
 }
 
+TEST_F(AgentTest, DISABLED_SidecarStartsBeforeTheAppAndIsRestartedAlongsideIt) {
+  AGENT_ASSERT_OK(StartAgent());
+  // The sidecar's startup probe holds the app back until the sidecar is up;
+  // the plain init container runs after the sidecar started.
+  AGENT_ASSERT_OK(WriteManifest("sidecar.yaml", R"(apiVersion: v1
+kind: Pod
+metadata: {name: sidecar}
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: work, emptyDir: {}}]
+  initContainers:
+  - name: proxy
+    image: docker.io/library/busybox:latest
+    imagePullPolicy: Never
+    restartPolicy: Always
+    command: [sh, -c, "sleep 1; echo proxy >> /work/order; touch /work/proxy-up;
+              while [ ! -f /work/stop-proxy ]; do sleep 0.2; done; rm /work/stop-proxy; exit 1"]
+    startupProbe: {exec: {command: [test, -f, /work/proxy-up]}, periodSeconds: 1, failureThreshold: 30}
+    volumeMounts: [{name: work, mountPath: /work}]
+  - {name: setup, image: docker.io/library/busybox:latest, imagePullPolicy: Never,
+     command: [sh, -c, "echo setup >> /work/order"], volumeMounts: [{name: work, mountPath: /work}]}
+  containers:
+  - {name: app, image: docker.io/library/busybox:latest, imagePullPolicy: Never,
+     command: [sh, -c, "echo app >> /work/order; exec sleep 3600"], volumeMounts: [{name: work, mountPath: /work}]}
+)"));
+  auto pod = WaitForPod("sidecar-e2e-node", IsRunningAndReady, absl::Seconds(40));
+  AGENT_ASSERT_OK(pod.status());
+  ASSERT_EQ(pod->status.initContainerStatuses.size(), 2u);
+  const auto& proxy = pod->status.initContainerStatuses[0];
+  EXPECT_TRUE(proxy.state.running.has_value()) << "a sidecar keeps running";
+  EXPECT_TRUE(proxy.started.value_or(false));
+  auto order = Exec("sidecar-e2e-node", "app", {"cat", "/work/order"});
+  AGENT_ASSERT_OK(order.status());
+  EXPECT_EQ(*order, "proxy\nsetup\napp\n");
+  // A sidecar that dies is restarted while the app goes on.
+  auto app_before = RunningContainerId("sidecar-e2e-node", "app");
+  AGENT_ASSERT_OK(app_before.status());
+  AGENT_ASSERT_OK(Exec("sidecar-e2e-node", "app", {"touch", "/work/stop-proxy"}).status());
+  auto again = WaitForPod("sidecar-e2e-node", [](const k8s::Pod& p) {
+    return p.status.initContainerStatuses.size() == 2 && p.status.initContainerStatuses[0].restartCount >= 1 &&
+           p.status.initContainerStatuses[0].state.running.has_value();
+  }, absl::Seconds(30));
+  AGENT_ASSERT_OK(again.status());
+  auto app_after = RunningContainerId("sidecar-e2e-node", "app");
+  AGENT_ASSERT_OK(app_after.status());
+  EXPECT_EQ(*app_after, *app_before);
+  EXPECT_EQ(again->status.containerStatuses[0].restartCount, 0);
+}
+
 }  // namespace
 }  // namespace berth::e2e
