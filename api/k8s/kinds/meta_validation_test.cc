@@ -3,16 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "api/k8s/kinds/field_error_text.h"
+
 namespace berth::k8s::kinds {
 namespace {
 
 using ::testing::IsEmpty;
 
-std::vector<std::string> Fields(const std::vector<FieldError>& errs) {
-  std::vector<std::string> out;
-  for (const auto& e : errs) out.push_back(e.field + ": " + e.message);
-  return out;
-}
+std::vector<std::string> Fields(const std::vector<FieldError>& errs) { return FieldErrorTexts(errs); }
 
 TEST(ValidateMetadata, NameRequiredUnlessGenerateName) {
   auto errs = ValidateMetadata({{"metadata", {{"namespace", "default"}}}}, nullptr,

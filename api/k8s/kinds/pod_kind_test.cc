@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "api/k8s/kinds/field_error_text.h"
 #include "api/k8s/kinds/kind_builders.h"
 #include "api/k8s/kinds/kind_registry.h"
 #include "common/time.h"
@@ -14,11 +15,7 @@ using ::testing::IsEmpty;
 
 const KindInfo& Pods() { return *FindByResource("", "v1", "pods"); }
 
-std::vector<std::string> Messages(const std::vector<FieldError>& errs) {
-  std::vector<std::string> out;
-  for (const auto& e : errs) out.push_back(e.field + ": " + e.message);
-  return out;
-}
+std::vector<std::string> Messages(const std::vector<FieldError>& errs) { return FieldErrorTexts(errs); }
 
 json MinimalPod() {
   return json::parse(R"({"apiVersion": "v1", "kind": "Pod",

@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "api/k8s/kinds/field_error_text.h"
 #include "api/k8s/kinds/kind_registry.h"
 
 namespace berth::k8s::kinds {
@@ -10,11 +11,7 @@ using json = nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-std::vector<std::string> Messages(const std::vector<FieldError>& errs) {
-  std::vector<std::string> out;
-  for (const auto& e : errs) out.push_back(e.field + ": " + e.message);
-  return out;
-}
+std::vector<std::string> Messages(const std::vector<FieldError>& errs) { return FieldErrorTexts(errs); }
 
 json Workload(const char* api_version, const char* kind) {
   json obj = json::parse(R"({"metadata": {"name": "web", "namespace": "default"},
