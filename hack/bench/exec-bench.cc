@@ -1,16 +1,21 @@
 // berth-exec-bench: ExecSync latency and port-forward throughput.
 //
-//   berth-exec-bench [--runtime berth|containerd|both] [--count 300] [--mb 1024]
+//   berth-exec-bench [--runtime berth|containerd|both|loopback] [--count 300] [--mb 1024]
 //
 // For each runtime it starts a fresh one under a temporary root (the e2e
 // harness, e2e/runtime_under_test.h: berth-agent, or containerd + runc via
 // hack/containerd-up.sh), runs a host-network pod with a busybox `sleep`
 // container, and measures ExecSync of `true` over one CRI client connection
 // (10 warm-up calls, then --count) as p50/p99/max. With berth it also
-// measures port-forward throughput through one WebSocket stream on loopback:
-// a listener in this process (the pod shares the host network) writes --mb
-// MiB into the forwarded connection and the client reads it off channel 0.
+// measures port-forward throughput through one WebSocket stream and through
+// one SPDY/3.1 data stream on loopback (as kubectl's spdystream peer does it,
+// without flow control, and with flow control and a 16 MiB window): a
+// listener in this process (the pod shares the host network) writes --mb
+// MiB into the forwarded connection and the client reads it off the stream.
 // Prints one JSON object per runtime, then the berth/containerd p50 ratio.
+// --runtime loopback measures only the port-forward transports: the
+// streaming server in this process with a runtime whose pod is the host's
+// loopback (no agent, no container), the same three streams.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -18,6 +23,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <cstdio>
 #include <map>
 #include <thread>
@@ -30,7 +36,10 @@
 #include "common/time.h"
 #include "e2e/cri_client.h"
 #include "e2e/runtime_under_test.h"
+#include "e2e/streaming/spdy_client.h"
 #include "e2e/streaming/stream_client.h"
+#include "runtime-shim/streaming/netns_dial.h"
+#include "runtime-shim/streaming/streaming_server.h"
 #include "nlohmann/json.hpp"
 
 namespace berth {
@@ -92,17 +101,27 @@ class Source {
   std::thread thread_;
 };
 
-absl::StatusOr<double> PortForwardMBps(CriClient& client, const std::string& pod_id, int mb) {
+// A port-forward URL for the pod.
+using ForwardUrl = std::function<absl::StatusOr<std::string>()>;
+
+ForwardUrl CriForwardUrl(CriClient& client, const std::string& pod_id) {
+  return [&client, pod_id]() -> absl::StatusOr<std::string> {
+    v1::PortForwardRequest req;
+    req.set_pod_sandbox_id(pod_id);
+    v1::PortForwardResponse resp;
+    grpc::ClientContext ctx;
+    auto status = client.runtime().PortForward(&ctx, req, &resp);
+    if (!status.ok()) return e2e::FromGrpcStatus(status, "PortForward");
+    return resp.url();
+  };
+}
+
+absl::StatusOr<double> PortForwardMBps(const ForwardUrl& forward_url, int mb) {
   size_t bytes = static_cast<size_t>(mb) << 20;
   Source source(bytes);
-  v1::PortForwardRequest req;
-  req.set_pod_sandbox_id(pod_id);
-  v1::PortForwardResponse resp;
-  grpc::ClientContext ctx;
-  auto status = client.runtime().PortForward(&ctx, req, &resp);
-  if (!status.ok()) return e2e::FromGrpcStatus(status, "PortForward");
+  ASSIGN_OR_RETURN(std::string url, forward_url());
   int64_t start = MonotonicNanos();
-  ASSIGN_OR_RETURN(auto stream, e2e::StreamClient::Connect(absl::StrCat(resp.url(), "?port=", source.port()),
+  ASSIGN_OR_RETURN(auto stream, e2e::StreamClient::Connect(absl::StrCat(url, "?port=", source.port()),
                                                            {"v4.channel.k8s.io"}));
   size_t got = 0;
   bool prefix_seen = false;
@@ -121,6 +140,70 @@ absl::StatusOr<double> PortForwardMBps(CriClient& client, const std::string& pod
   double seconds = (MonotonicNanos() - start) / 1e9;
   (void)stream->Close();
   return bytes / seconds / 1e6;
+}
+
+absl::StatusOr<double> SpdyPortForwardMBps(const ForwardUrl& forward_url, int mb, bool flow_control) {
+  size_t bytes = static_cast<size_t>(mb) << 20;
+  Source source(bytes);
+  ASSIGN_OR_RETURN(std::string url, forward_url());
+  int64_t start = MonotonicNanos();
+  e2e::SpdyClientOptions options;
+  options.flow_control = flow_control;
+  options.receive_window = 16 << 20;
+  ASSIGN_OR_RETURN(auto spdy, e2e::SpdyClient::Connect(url, {"portforward.k8s.io"}, options));
+  ASSIGN_OR_RETURN(auto forward, e2e::OpenSpdyForward(*spdy, source.port(), "0"));
+  size_t got = 0;
+  while (got < bytes) {
+    ASSIGN_OR_RETURN(auto frame, spdy->Next(absl::Seconds(30)));
+    if (frame.type != streaming::SpdyFrameType::kData) continue;
+    if (frame.stream_id == forward.error && !frame.data.empty()) {
+      return absl::InternalError(absl::StrCat("port-forward error: ", frame.data));
+    }
+    if (frame.stream_id == forward.data) got += frame.data.size();
+  }
+  double seconds = (MonotonicNanos() - start) / 1e9;
+  spdy->Close();
+  return bytes / seconds / 1e6;
+}
+
+// Port-forward through one stream each: WebSocket, SPDY as kubectl
+// (no flow control), SPDY with flow control and a 16 MiB window.
+absl::Status MeasurePortForward(const ForwardUrl& forward_url, int mb, nlohmann::json& out) {
+  ASSIGN_OR_RETURN(double mbps, PortForwardMBps(forward_url, mb));
+  out["portforward_mb"] = mb;
+  out["portforward_MBps"] = mbps;
+  ASSIGN_OR_RETURN(double spdy, SpdyPortForwardMBps(forward_url, mb, /*flow_control=*/false));
+  out["portforward_spdy_MBps"] = spdy;
+  ASSIGN_OR_RETURN(double spdy_fc, SpdyPortForwardMBps(forward_url, mb, /*flow_control=*/true));
+  out["portforward_spdy_flow_control_MBps"] = spdy_fc;
+  return absl::OkStatus();
+}
+
+// The streaming server alone: its pod is this host's loopback.
+class LoopbackRuntime : public streaming::StreamingRuntime {
+ public:
+  absl::StatusOr<streaming::ExecProcess> StartExec(const std::string& container_id, const std::vector<std::string>&,
+                                                   bool, int, int, int) override {
+    return absl::UnimplementedError(absl::StrCat("exec in ", container_id, ": the loopback bench runs no containers"));
+  }
+  absl::StatusOr<int> DialPort(const std::string&, uint16_t port) override {
+    return streaming::DialLoopbackInNetns("", port);
+  }
+};
+
+absl::StatusOr<nlohmann::json> MeasureLoopback(const Options& options) {
+  LoopbackRuntime runtime;
+  ASSIGN_OR_RETURN(auto server, streaming::StreamingServer::Start({}, &runtime));
+  ForwardUrl url = [&server]() -> absl::StatusOr<std::string> {
+    v1::PortForwardRequest req;
+    req.set_pod_sandbox_id("loopback");
+    v1::PortForwardResponse resp;
+    RETURN_IF_ERROR(server->GetPortForward(req, &resp));
+    return resp.url();
+  };
+  nlohmann::json out = {{"runtime", "loopback"}};
+  RETURN_IF_ERROR(MeasurePortForward(url, options.mb, out));
+  return out;
 }
 
 absl::StatusOr<nlohmann::json> Measure(const std::string& name, const std::string& images, const Options& options) {
@@ -152,11 +235,7 @@ absl::StatusOr<nlohmann::json> Measure(const std::string& name, const std::strin
                           {"execsync_p50_ms", Percentile(ms, 0.5)},
                           {"execsync_p99_ms", Percentile(ms, 0.99)},
                           {"execsync_max_ms", Percentile(ms, 1.0)}};
-    if (name == "berth") {
-      ASSIGN_OR_RETURN(double mbps, PortForwardMBps(client, pod_id, options.mb));
-      out["portforward_mb"] = options.mb;
-      out["portforward_MBps"] = mbps;
-    }
+    if (name == "berth") RETURN_IF_ERROR(MeasurePortForward(CriForwardUrl(client, pod_id), options.mb, out));
     (void)client.StopContainer(id, 0);
     (void)client.RemoveContainer(id);
     (void)client.StopPodSandbox(pod_id);
@@ -177,10 +256,19 @@ int Main(int argc, char** argv) {
     } else if (flag == "--count" && absl::SimpleAtoi(value, &options.count) && options.count > 0) {
     } else if (flag == "--mb" && absl::SimpleAtoi(value, &options.mb) && options.mb > 0) {
     } else {
-      std::fprintf(stderr, "usage: berth-exec-bench [--runtime berth|containerd|both] [--count N] [--mb N]\n"
+      std::fprintf(stderr, "usage: berth-exec-bench [--runtime berth|containerd|both|loopback] [--count N] [--mb N]\n"
                            "bad flag or value: %s %s\n", flag.c_str(), value.c_str());
       return 2;
     }
+  }
+  if (options.runtime == "loopback") {
+    auto result = MeasureLoopback(options);
+    if (!result.ok()) {
+      std::fprintf(stderr, "loopback: %s\n", result.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("%s\n", result->dump().c_str());
+    return 0;
   }
   char pattern[] = "/tmp/berth-exec-bench-XXXXXX";
   if (!mkdtemp(pattern)) return 1;
