@@ -1,0 +1,63 @@
+// The resource verbs over HTTP for one request: get, list, watch, create,
+// update, patch (JSON patch, merge patch, strategic merge patch, apply),
+// delete and deletecollection, on the object and on its status, scale and
+// binding subresources, with dryRun, fieldValidation, fieldManager, Table
+// output and YAML bodies. Authentication and authorization happened before.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "controlplane/apiserver/https_server.h"
+#include "controlplane/apiserver/namespace_lifecycle.h"
+#include "controlplane/apiserver/request_info.h"
+#include "controlplane/apiserver/resource_storage.h"
+#include "controlplane/apiserver/table.h"
+#include "controlplane/apiserver/watch_cache.h"
+
+namespace berth::apiserver {
+
+// Writes a JSON (or YAML) body, or a Status for an error.
+void WriteObject(ResponseWriter& writer, int code, const nlohmann::json& body, MediaType type,
+                 const Headers& extra = {});
+void WriteError(ResponseWriter& writer, const ApiError& error);
+
+// Parses a request body by its Content-Type (JSON or YAML; 415 otherwise,
+// 400 when malformed).
+Result<nlohmann::json> DecodeBody(const HttpRequest& request);
+
+struct RestRequest {
+  const HttpRequest& http;
+  ResponseWriter& writer;
+  const RequestInfo& info;
+  const QueryParams& query;
+  MediaType response_type;
+};
+
+class RestHandler {
+ public:
+  RestHandler(store::Store* store, NamespaceLifecycle* namespaces, absl::Duration bookmark_interval)
+      : store_(store), namespaces_(namespaces), bookmark_interval_(bookmark_interval) {}
+
+  void Serve(const RestRequest& r, ResourceStorage* storage, WatchCache* cache);
+
+ private:
+  void Get(const RestRequest& r, ResourceStorage* storage);
+  void List(const RestRequest& r, ResourceStorage* storage);
+  void Watch(const RestRequest& r, ResourceStorage* storage, WatchCache* cache);
+  void Create(const RestRequest& r, ResourceStorage* storage);
+  void Update(const RestRequest& r, ResourceStorage* storage);
+  void Patch(const RestRequest& r, ResourceStorage* storage);
+  void Delete(const RestRequest& r, ResourceStorage* storage);
+  void DeleteCollection(const RestRequest& r, ResourceStorage* storage);
+  void Scale(const RestRequest& r, ResourceStorage* storage);
+  void Bind(const RestRequest& r, ResourceStorage* storage);
+
+  store::Store* store_;
+  NamespaceLifecycle* namespaces_;
+  absl::Duration bookmark_interval_;
+};
+
+}  // namespace berth::apiserver
