@@ -52,7 +52,7 @@ HttpResponse Serve(Kubelet* kubelet, const std::string& target) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<NodeAgent>> NodeAgent::Start(const KubeletConfig& config, Runtime* runtime,
-                                                            const std::string& state_dir) {
+                                                            const std::string& state_dir, const NodeCgroups* cgroups) {
   std::unique_ptr<NodeAgent> agent(new NodeAgent());
   RuntimeService* runtime_service;
   ImageService* image_service;
@@ -89,6 +89,11 @@ absl::StatusOr<std::unique_ptr<NodeAgent>> NodeAgent::Start(const KubeletConfig&
     } else {
       BERTH_LOG(Error) << "no device manager" << Kv("dir", config.devicePluginsDir) << Kv("error", st.ToString());
     }
+  }
+  if (cgroups) {
+    ASSIGN_OR_RETURN(agent->cgroups_, NewCgroupManager(cgroups->options));
+    options.cgroups = agent->cgroups_.get();
+    options.default_cgroup_root = cgroups->parent;
   }
   agent->kubelet_ = std::make_unique<Kubelet>(runtime_service, image_service, options);
   RETURN_IF_ERROR(agent->kubelet_->Start());

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "agent/config/kubelet_config.h"
+#include "runtime-shim/cgroups/cgroup_manager.h"
 #include "runtime-shim/cri/runtime.h"
 
 namespace berth::agent {
@@ -27,11 +28,21 @@ class RemoteRuntime;
 absl::StatusOr<KubeletConfig> LoadAgentKubeletConfig(const std::string& config_file,
                                                      const std::map<std::string, std::string>& kubelet_flags);
 
+// The node's cgroups as the runtime sees them: the kubelet puts the pod
+// cgroups under QoS tiers below the config's cgroupRoot, or below `parent`
+// (the runtime's --cgroup-parent) when that is empty.
+struct NodeCgroups {
+  CgroupOptions options;
+  std::string parent;
+};
+
 class NodeAgent {
  public:
-  // `runtime` is berth's in-process runtime (used unless the config names an endpoint).
+  // `runtime` is berth's in-process runtime (used unless the config names an
+  // endpoint). Without `cgroups` pods stay in the runtime's own cgroups.
   static absl::StatusOr<std::unique_ptr<NodeAgent>> Start(const KubeletConfig& config, Runtime* runtime,
-                                                          const std::string& state_dir);
+                                                          const std::string& state_dir,
+                                                          const NodeCgroups* cgroups = nullptr);
   ~NodeAgent();
   void Stop();
 
@@ -39,6 +50,7 @@ class NodeAgent {
   NodeAgent() = default;
   std::unique_ptr<InProcessRuntime> in_process_;
   std::unique_ptr<RemoteRuntime> remote_;
+  std::unique_ptr<CgroupManager> cgroups_;  // before kubelet_, which uses it
   std::unique_ptr<devices::DeviceManager> devices_;  // used by kubelet_
   std::unique_ptr<Kubelet> kubelet_;
   std::unique_ptr<HttpServer> http_;
