@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_join.h"
 #include "agent/agent_flags.h"
+#include "agent/describe_command.h"
 #include "agent/node_agent.h"
 #include "agent/pods_command.h"
 #include "agent/images_command.h"
@@ -87,6 +88,11 @@ int main(int argc, char** argv) {
     auto config = berth::agent::LoadAgentKubeletConfig(flags->config_file, flags->kubelet_flags);
     if (!config.ok()) return berth::Fail(config.status());
     return berth::agent::RunPodsCommand(*config, flags->positional.size() > 1 && flags->positional[1] == "json");
+  }
+  if (!flags->positional.empty() && flags->positional[0] == "describe") {
+    auto config = berth::agent::LoadAgentKubeletConfig(flags->config_file, flags->kubelet_flags);
+    if (!config.ok()) return berth::Fail(config.status());
+    return berth::agent::RunDescribeCommand(*config, {flags->positional.begin() + 1, flags->positional.end()});
   }
   if (!flags->positional.empty()) {
     std::fputs(berth::kAgentUsage, stderr);

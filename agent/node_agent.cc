@@ -1,11 +1,13 @@
 #include "agent/node_agent.h"
 
 #include "absl/strings/str_cat.h"
+#include "agent/metrics/agent_metrics.h"
 #include "agent/devices/device_manager.h"
 #include "agent/devices/node_view.h"
 #include "agent/pod/kubelet.h"
 #include "agent/runtime/in_process_runtime.h"
 #include "agent/runtime/remote_runtime.h"
+#include "agent/server/agent_endpoints.h"
 #include "agent/server/http_server.h"
 #include "api/k8s/codec.h"
 #include "common/errors.h"
@@ -23,33 +25,6 @@ absl::StatusOr<KubeletConfig> LoadAgentKubeletConfig(const std::string& config_f
   RETURN_IF_ERROR(ApplyKubeletFlags(kubelet_flags, &config));
   return config;
 }
-
-namespace {
-
-HttpResponse Serve(Kubelet* kubelet, const std::string& target) {
-  std::string path = target.substr(0, target.find('?'));
-  if (path == "/healthz") {
-    if (!kubelet->Healthy()) return {500, "text/plain; charset=utf-8", "kubelet not started\n"};
-    return {200, "text/plain; charset=utf-8", "ok"};
-  }
-  if (path == "/pods" || path == "/pods/") {
-    nlohmann::json list = {{"kind", "PodList"}, {"apiVersion", "v1"}, {"metadata", nlohmann::json::object()}};
-    list["items"] = nlohmann::json::array();
-    for (const auto& pod : kubelet->GetPods()) list["items"].push_back(k8s::PodToJson(pod));
-    return {200, "application/json", list.dump()};
-  }
-  if (path == "/events") {
-    std::string out;
-    for (const auto& e : kubelet->events().List()) {
-      absl::StrAppend(&out, absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", e.time, absl::UTCTimeZone()), " ", e.type,
-                      " ", e.object, " ", e.reason, ": ", e.message, "\n");
-    }
-    return {200, "text/plain; charset=utf-8", out};
-  }
-  return {404, "text/plain; charset=utf-8", absl::StrCat("404 page not found: ", path, "\n")};
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<NodeAgent>> NodeAgent::Start(const KubeletConfig& config, Runtime* runtime,
                                                             const std::string& state_dir, const NodeCgroups* cgroups) {
@@ -75,6 +50,13 @@ absl::StatusOr<std::unique_ptr<NodeAgent>> NodeAgent::Start(const KubeletConfig&
     image_service = agent->in_process_.get();
     options.runtime_name = "berth";
   }
+  if (cgroups) {
+    ASSIGN_OR_RETURN(agent->cgroups_, NewCgroupManager(cgroups->options));
+    options.cgroups = agent->cgroups_.get();
+    options.default_cgroup_root = cgroups->parent;
+  }
+  agent->metrics_ = std::make_unique<metrics::AgentMetrics>(runtime_service, image_service);
+  options.observer = agent->metrics_->observer();
   {
     // Device plugins register on <devicePluginsDir>/kubelet.sock. Without it
     // pods still run; those asking for a plugin's resource get no devices.
@@ -90,23 +72,25 @@ absl::StatusOr<std::unique_ptr<NodeAgent>> NodeAgent::Start(const KubeletConfig&
       BERTH_LOG(Error) << "no device manager" << Kv("dir", config.devicePluginsDir) << Kv("error", st.ToString());
     }
   }
-  if (cgroups) {
-    ASSIGN_OR_RETURN(agent->cgroups_, NewCgroupManager(cgroups->options));
-    options.cgroups = agent->cgroups_.get();
-    options.default_cgroup_root = cgroups->parent;
-  }
-  agent->kubelet_ = std::make_unique<Kubelet>(runtime_service, image_service, options);
+  agent->kubelet_ = std::make_unique<Kubelet>(agent->metrics_->runtime(), agent->metrics_->images(), options);
   RETURN_IF_ERROR(agent->kubelet_->Start());
   if (config.healthzPort > 0) {
     Kubelet* kubelet = agent->kubelet_.get();
+    metrics::AgentMetrics* agent_metrics = agent->metrics_.get();
+    AgentEndpointSources sources;
+    sources.node_name = config.nodeName;
+    sources.healthy = [kubelet] { return kubelet->Healthy(); };
+    sources.pods = [kubelet] { return kubelet->GetPods(); };
+    sources.events = [kubelet](const std::string& object) { return kubelet->events().List(object); };
+    sources.metrics = [agent_metrics] { return agent_metrics->Render(); };
     // GET /node and the devices of each pod on /pods (agent/devices).
     auto http = HttpServer::Start(config.healthzBindAddress, config.healthzPort, devices::WithDeviceEndpoints(
-                                  [kubelet](const std::string&, const std::string& target) {
-                                    return Serve(kubelet, target);
+                                  [sources](const std::string&, const std::string& target) {
+                                    return ServeAgentEndpoint(sources, target);
                                   }, config.nodeName, config.maxPods, agent->devices_.get()));
     if (http.ok()) {
       agent->http_ = std::move(*http);
-      BERTH_LOG(Info) << "serving /healthz and /pods"
+      BERTH_LOG(Info) << "serving /healthz, /pods, /events and /metrics"
                       << Kv("address", absl::StrCat(config.healthzBindAddress, ":", agent->http_->port()));
     } else {
       // The pods keep running without the endpoints; say so loudly.

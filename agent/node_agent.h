@@ -2,7 +2,7 @@
 // CRI server: loads the KubeletConfiguration (--config, then the kubelet
 // flags over it), picks the runtime (berth's in-process Runtime, or a remote
 // CRI endpoint with --container-runtime-endpoint), runs the Kubelet loop and
-// serves /healthz, /pods and /events on the healthz address.
+// serves /healthz, /pods, /events and /metrics on the healthz address.
 #pragma once
 
 #include <map>
@@ -23,6 +23,9 @@ class DeviceManager;
 class HttpServer;
 class InProcessRuntime;
 class RemoteRuntime;
+namespace metrics {
+class AgentMetrics;
+}
 
 // The KubeletConfig from --config (may be empty) and the kubelet flags.
 absl::StatusOr<KubeletConfig> LoadAgentKubeletConfig(const std::string& config_file,
@@ -51,6 +54,7 @@ class NodeAgent {
   std::unique_ptr<InProcessRuntime> in_process_;
   std::unique_ptr<RemoteRuntime> remote_;
   std::unique_ptr<CgroupManager> cgroups_;  // before kubelet_, which uses it
+  std::unique_ptr<metrics::AgentMetrics> metrics_;  // the Kubelet's runtime goes through it
   std::unique_ptr<devices::DeviceManager> devices_;  // used by kubelet_
   std::unique_ptr<Kubelet> kubelet_;
   std::unique_ptr<HttpServer> http_;

@@ -248,6 +248,7 @@ void Kubelet::Work(const std::string& uid) {
       return;
     }
     if (options_.devices) options_.devices->RemovePod(uid);
+    if (options_.observer) options_.observer->PodKilled(uid);
     ForgetContainers(uid);
     // Every container has stopped: nothing uses the volumes any more.
     syncer_.TearDownVolumes(uid).IgnoreError();
@@ -292,7 +293,12 @@ void Kubelet::Work(const std::string& uid) {
     probes = probes_[uid];
     probes_[uid].liveness_failed.clear();  // acted on by this sync
   }
+  absl::Time sync_begin = absl::Now();
   SyncResult r = syncer_.SyncPod(*pod, has_previous ? &previous : nullptr, start_time, probes);
+  if (options_.observer) {
+    options_.observer->PodSynced(*pod, start_time, has_previous ? &previous : nullptr, r.status,
+                                 absl::Now() - sync_begin);
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (manager_.Get(uid)) statuses_[uid] = r.status;

@@ -25,6 +25,7 @@
 #include "agent/pod/events.h"
 #include "agent/pod/pod_config.h"
 #include "agent/pod/pod_devices.h"
+#include "agent/pod/pod_lifecycle_observer.h"
 #include "agent/pod/pod_manager.h"
 #include "agent/pod/pod_sync.h"
 #include "agent/pod/pod_workers.h"
@@ -45,6 +46,7 @@ struct KubeletOptions {
   std::string runtime_name = "berth";
   // The device manager: admission and each container's devices; null: none. Not owned.
   PodDevices* devices = nullptr;
+  PodLifecycleObserver* observer = nullptr;  // told of each sync and kill (agent/metrics); may be null
   int workers = 8;
   // How long one second of a probe spec lasts (tests shrink it).
   absl::Duration probe_second = absl::Seconds(1);
