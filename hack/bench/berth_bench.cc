@@ -9,6 +9,9 @@
 // C at a time; once all run, reads RSS and PSS (smaps_rollup) of the server
 // and of every shim process; then stops and removes everything. Prints a
 // table; the last line is one JSON object with the same figures.
+#ifdef BERTH_HAVE_API_BENCH
+#include "hack/bench/api_bench.h"
+#endif
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -333,6 +336,9 @@ int Usage() {
 
 int main(int argc, char** argv) {
   using berth::bench::Options;
+#ifdef BERTH_HAVE_API_BENCH
+  if (argc >= 2 && std::string(argv[1]) == "api") return berth::bench::RunApiBench(argc, argv);
+#endif
   if (argc < 2 || std::string(argv[1]) != "pods") return berth::bench::Usage();
   Options options;
   for (int i = 2; i < argc; ++i) {
