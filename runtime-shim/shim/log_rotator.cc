@@ -16,6 +16,19 @@ void AppendRotationSuffix(int64_t unix_nanos, bool with_nanos, TextSpan* out) {
   if (with_nanos) out->Append(std::string_view(t + 19, 10));
 }
 
+namespace {
+
+// a > b, comparing bytes (b is NUL-terminated).
+bool After(std::string_view a, const char* b) {
+  size_t i = 0;
+  for (; i < a.size() && b[i] != '\0'; ++i) {
+    if (a[i] != b[i]) return static_cast<unsigned char>(a[i]) > static_cast<unsigned char>(b[i]);
+  }
+  return i < a.size() && b[i] == '\0';
+}
+
+}  // namespace
+
 LogRotator::LogRotator(const char* path, int max_files)
     : path_(path), max_rotated_(max_files - 1 < kMaxRotated ? max_files - 1 : kMaxRotated) {
   if (max_rotated_ < 1) max_rotated_ = 1;
@@ -42,6 +55,9 @@ long LogRotator::RotateLive(int64_t now) {
     TextSpan suffix(entry.suffix, sizeof(entry.suffix));
     AppendRotationSuffix(now + (attempt > 0 ? attempt - 1 : 0), attempt > 0, &suffix);
     suffix.CStr();
+    // Names must sort after the newest rotated one: after pruning, the
+    // plain name of this second may be free again but would sort first.
+    if (count_ > 0 && !After(suffix.view(), entries_[count_ - 1].suffix)) continue;
     // A name is taken when the plain or the compressed file exists.
     TextSpan gz(to_, sizeof(to_));
     AppendPath(entry, true, &gz);

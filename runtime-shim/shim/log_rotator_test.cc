@@ -63,6 +63,18 @@ TEST_F(LogRotatorTest, RotatesWithKubeletNamesAndNanosOnCollision) {
   EXPECT_STREQ(rotator.suffix(1), "20261207-163005.000001123");
 }
 
+TEST_F(LogRotatorTest, NamesKeepSortingAfterThePlainNameWasPruned) {
+  LogRotator rotator(log_.c_str(), 2);  // one rotated file kept
+  for (int i = 0; i < 3; ++i) {
+    WriteLive("x\n");
+    ASSERT_EQ(rotator.RotateLive(kNow + i * 1000), 0);
+    rotator.Prune();
+  }
+  // The plain "…163005" was pruned after the first rotation, yet the later
+  // ones keep their nanoseconds: each sorts after the one before.
+  EXPECT_EQ(Files(), (std::vector<std::string>{"0.log.20261207-163005.000002123"}));
+}
+
 TEST_F(LogRotatorTest, CompressedNameCountsAsTaken) {
   LogRotator rotator(log_.c_str(), 5);
   WriteLive("old\n");
