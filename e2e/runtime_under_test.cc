@@ -174,6 +174,9 @@ class BerthAgentRuntime : public RuntimeUnderTest {
                                      "--state-dir",     root_ + "/state", "--run-dir",
                                      root_ + "/run",    "--cgroup-parent", cgroup_parent_,
                                      "--cni-conf-dir",  root_ + "/net.d"};
+    // The device manager's kubelet.sock under this test's root, not the
+    // host's /var/lib/kubelet (a test's own --device-plugins-dir wins: later).
+    args.insert(args.end(), {"--device-plugins-dir", root_ + "/device-plugins"});
     args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
     if (!cni_bin_dir_.empty()) {
       args.push_back("--cni-bin-dir");

@@ -122,7 +122,7 @@ spec:
   EXPECT_TRUE(initialized);
 }
 
-TEST_F(AgentTest, DISABLED_SidecarStartsBeforeTheAppAndIsRestartedAlongsideIt) {
+TEST_F(AgentTest, SidecarStartsBeforeTheAppAndIsRestartedAlongsideIt) {
   AGENT_ASSERT_OK(StartAgent());
   // The sidecar's startup probe holds the app back until the sidecar is up;
   // the plain init container runs after the sidecar started.

@@ -2,8 +2,6 @@
 // start observation, sync durations and runtime operation counts;
 // `berth-agent describe` shows the pod's containers, conditions and its
 // Started event; /events filters by pod; an unknown pod is an error.
-// DISABLED_ until they have run: no berth-agent build finished in the
-// session that wrote them (they compile).
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -29,7 +27,7 @@ double Sample(const std::string& text, const std::string& series) {
   return -1;
 }
 
-TEST_F(AgentTest, DISABLED_MetricsDescribeAndEventsShowThePod) {
+TEST_F(AgentTest, MetricsDescribeAndEventsShowThePod) {
   AGENT_ASSERT_OK(StartAgent());
   AGENT_ASSERT_OK(WriteManifest("web.yaml", BusyboxPod("web", "sleep 3600", "Always", R"(  - name: side
     image: docker.io/library/busybox:latest
@@ -119,7 +117,7 @@ TEST_F(AgentTest, DISABLED_MetricsDescribeAndEventsShowThePod) {
   EXPECT_THAT(std::string(wrong_namespace.status().message()), HasSubstr("the agent has default/web-e2e-node"));
 }
 
-TEST_F(AgentTest, DISABLED_RemovedPodShowsKillingAndLeavesTheRunningGauges) {
+TEST_F(AgentTest, RemovedPodShowsKillingAndLeavesTheRunningGauges) {
   AGENT_ASSERT_OK(StartAgent());
   AGENT_ASSERT_OK(WriteManifest("web.yaml", BusyboxPod("web", "sleep 3600")));
   AGENT_ASSERT_OK(WaitForPod("web-e2e-node", IsRunningAndReady, absl::Seconds(30)).status());

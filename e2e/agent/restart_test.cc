@@ -21,7 +21,7 @@ class AgentRestartTest : public AgentTest {
 
 TEST_F(AgentRestartTest, KillNineAndRestartKeepsEveryContainer) { KillNineAndRestart(5, false); }
 
-TEST_F(AgentRestartTest, DISABLED_KillNineWithThirtyPodsProbedAndHookedRestartsNothing) {
+TEST_F(AgentRestartTest, KillNineWithThirtyPodsProbedAndHookedRestartsNothing) {
   KillNineAndRestart(29, true);
 }
 

@@ -1,6 +1,7 @@
 // Streaming end to end: berth-agent serving CRI, Exec/PortForward URLs from
-// it, and the WebSocket client of this folder talking to its streaming
-// server. Against berth only (containerd's streaming server speaks SPDY).
+// it, and the WebSocket and SPDY/3.1 clients of this folder talking to its
+// streaming server. Against berth only (the suite also drives berth's
+// WebSocket server, which containerd's does not have).
 #include <signal.h>
 
 #include <map>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/time.h"
 #include "e2e/cri_fixture.h"
+#include "e2e/streaming/spdy_client.h"
 #include "e2e/streaming/stream_client.h"
 
 namespace berth::e2e {
@@ -131,6 +133,45 @@ class StreamingE2eTest : public CriE2eTest {
     return got;
   }
 
+  // One port-forward request over SPDY: `data` then FIN on the data
+  // stream; what comes back on the data stream (until its FIN) and on the
+  // error stream. Retried while the pod's listener is not up (refused).
+  static absl::StatusOr<std::pair<std::string, std::string>> SpdyEcho(SpdyClient& client, uint16_t port,
+                                                                      int* request_id, const std::string& data,
+                                                                      bool retry_refused = true) {
+    int64_t deadline = MonotonicNanos() + absl::ToInt64Nanoseconds(absl::Seconds(20));
+    for (;;) {
+      ASSIGN_OR_RETURN(SpdyForward f, OpenSpdyForward(client, port, absl::StrCat((*request_id)++)));
+      RETURN_IF_ERROR(client.Send(f.data, data, /*fin=*/true));
+      std::string got, error;
+      bool data_fin = false, error_fin = false;
+      while (!data_fin || !error_fin) {
+        ASSIGN_OR_RETURN(auto frame, client.Next(absl::Seconds(20)));
+        bool ends = frame.fin() || frame.type == streaming::SpdyFrameType::kRstStream;
+        if (frame.stream_id == f.data) {
+          got += frame.data;
+          data_fin |= ends;
+        } else if (frame.stream_id == f.error) {
+          error += frame.data;
+          error_fin |= ends;
+        }
+      }
+      bool refused = absl::StrContains(error, "refused");
+      if (!refused || !retry_refused || MonotonicNanos() > deadline) return std::make_pair(got, error);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the pod's listener is not up yet
+    }
+  }
+
+  absl::StatusOr<ExecOutcome> RunSpdyExec(const std::string& container, std::vector<std::string> cmd,
+                                          const std::string& stdin_data = "") {
+    bool in = !stdin_data.empty();
+    ASSIGN_OR_RETURN(std::string url, ExecUrl(container, cmd, false, in));
+    ASSIGN_OR_RETURN(auto client, SpdyClient::Connect(url, {"v4.channel.k8s.io", "v3.channel.k8s.io"}));
+    ASSIGN_OR_RETURN(auto streams, OpenSpdyExecStreams(*client, in, true, true, false));
+    if (in) RETURN_IF_ERROR(client->Send(streams.id("stdin"), stdin_data, /*fin=*/true));
+    return CollectSpdyExec(*client, streams, absl::Seconds(30));
+  }
+
   v1::PodSandboxConfig pod_;
   std::string pod_id_;
 };
@@ -245,6 +286,106 @@ TEST_F(StreamingE2eTest, PortForwardEchoSeveralPortsAndConnections) {
   // PortForward of an unknown pod is NotFound.
   auto unknown = PortForwardUrl("no-such-pod");
   EXPECT_TRUE(absl::IsNotFound(unknown.status())) << unknown.status();
+}
+
+TEST_F(StreamingE2eTest, SpdyExecWithoutTtyStdinAndExitCodes) {
+  std::string id = StartPod("spdy-exec");
+  ASSERT_FALSE(id.empty());
+  E2E_ASSERT_OK_AND_ASSIGN(auto ok, RunSpdyExec(id, {"sh", "-c", "echo out; echo err >&2; hostname"}));
+  EXPECT_EQ(ok.stdout_data, absl::StrCat("out\n", pod_.hostname(), "\n"));
+  EXPECT_EQ(ok.stderr_data, "err\n");
+  EXPECT_EQ(ok.exit_code, 0) << ok.error;
+  E2E_ASSERT_OK_AND_ASSIGN(auto failed, RunSpdyExec(id, {"sh", "-c", "exit 42"}));
+  EXPECT_EQ(failed.exit_code, 42) << failed.error;
+  EXPECT_NE(failed.error.find("NonZeroExitCode"), std::string::npos) << failed.error;
+  E2E_ASSERT_OK_AND_ASSIGN(auto upper, RunSpdyExec(id, {"tr", "a-z", "A-Z"}, "hello\nspdy\n"));
+  EXPECT_EQ(upper.stdout_data, "HELLO\nSPDY\n");
+  EXPECT_EQ(upper.exit_code, 0) << upper.error;
+  // v3: a failure is plain text on the error stream.
+  E2E_ASSERT_OK_AND_ASSIGN(std::string url, ExecUrl(id, {"sh", "-c", "exit 7"}, false, false));
+  E2E_ASSERT_OK_AND_ASSIGN(auto v3, SpdyClient::Connect(url, {"v3.channel.k8s.io"}));
+  E2E_ASSERT_OK_AND_ASSIGN(auto streams, OpenSpdyExecStreams(*v3, false, true, true, false));
+  E2E_ASSERT_OK_AND_ASSIGN(auto old, CollectSpdyExec(*v3, streams, absl::Seconds(30)));
+  EXPECT_EQ(old.error, "command terminated with non-zero exit code: 7");
+}
+
+TEST_F(StreamingE2eTest, SpdyExecTtyResizeAndCtrlC) {
+  std::string id = StartPod("spdy-tty");
+  ASSERT_FALSE(id.empty());
+  E2E_ASSERT_OK_AND_ASSIGN(std::string url,
+                           ExecUrl(id, {"sh", "-c", "read x; stty size; echo ready; exec sleep 60"}, true, true));
+  E2E_ASSERT_OK_AND_ASSIGN(auto client, SpdyClient::Connect(url, {"v4.channel.k8s.io"}));
+  E2E_ASSERT_OK_AND_ASSIGN(auto streams, OpenSpdyExecStreams(*client, true, true, false, true));
+  E2E_ASSERT_OK(client->Send(streams.id("resize"), "{\"Width\":132,\"Height\":43}\n"));
+  E2E_ASSERT_OK(client->Send(streams.id("stdin"), "go\r"));
+  std::string seen;
+  while (seen.find("ready") == std::string::npos) {
+    E2E_ASSERT_OK_AND_ASSIGN(auto frame, client->Next(absl::Seconds(20)));
+    if (frame.type == streaming::SpdyFrameType::kData && frame.stream_id == streams.id("stdout")) seen += frame.data;
+  }
+  EXPECT_NE(seen.find("43 132"), std::string::npos) << seen;
+  E2E_ASSERT_OK(client->Send(streams.id("stdin"), "\x03"));  // Ctrl-C: SIGINT through the tty
+  E2E_ASSERT_OK_AND_ASSIGN(auto outcome, CollectSpdyExec(*client, streams, absl::Seconds(20)));
+  EXPECT_EQ(outcome.exit_code, 128 + SIGINT) << outcome.error;
+}
+
+TEST_F(StreamingE2eTest, SpdyPortForwardEchoSeveralPortsAndRequests) {
+  std::string id = StartPod("spdy-pf", {"sh", "-c", "nc -ll -p 5000 -e cat & nc -ll -p 5001 -e cat & wait"});
+  ASSERT_FALSE(id.empty());
+  E2E_ASSERT_OK_AND_ASSIGN(std::string url, PortForwardUrl(pod_id_));
+  E2E_ASSERT_OK_AND_ASSIGN(auto client, SpdyClient::Connect(url, {"portforward.k8s.io"}));
+  int request = 0;
+  // Both listeners up (retried while refused).
+  E2E_ASSERT_OK_AND_ASSIGN(auto first, SpdyEcho(*client, 5000, &request, "to 5000\n"));
+  EXPECT_EQ(first.first, "to 5000\n") << first.second;
+  E2E_ASSERT_OK_AND_ASSIGN(auto second, SpdyEcho(*client, 5001, &request, "to 5001\n"));
+  EXPECT_EQ(second.first, "to 5001\n") << second.second;
+
+  // Two requests to 5000 and one to 5001 at once on the one connection.
+  std::string big(256 * 1024, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('A' + (i * 7) % 26);
+  std::vector<std::pair<uint16_t, std::string>> wanted = {{5000, "a\n"}, {5000, big}, {5001, "c\n"}};
+  std::map<uint32_t, std::string> expect, got;
+  std::map<uint32_t, bool> fin;
+  for (auto& [port, data] : wanted) {
+    E2E_ASSERT_OK_AND_ASSIGN(SpdyForward f, OpenSpdyForward(*client, port, absl::StrCat(request++)));
+    expect[f.data] = data;
+  }
+  for (auto& [stream, data] : expect) E2E_ASSERT_OK(client->Send(stream, data, /*fin=*/true));
+  while (fin.size() < expect.size()) {
+    E2E_ASSERT_OK_AND_ASSIGN(auto frame, client->Next(absl::Seconds(20)));
+    if (!expect.count(frame.stream_id)) continue;
+    got[frame.stream_id] += frame.data;
+    if (frame.fin()) fin[frame.stream_id] = true;
+  }
+  for (auto& [stream, data] : expect) EXPECT_EQ(got[stream], data) << "stream " << stream;
+
+  // A port nobody listens on: its error stream says so; the connection goes on.
+  E2E_ASSERT_OK_AND_ASSIGN(auto refused, SpdyEcho(*client, 5999, &request, "x", /*retry_refused=*/false));
+  EXPECT_NE(refused.second.find("error forwarding port 5999"), std::string::npos) << refused.second;
+  E2E_ASSERT_OK_AND_ASSIGN(auto after, SpdyEcho(*client, 5000, &request, "still there\n"));
+  EXPECT_EQ(after.first, "still there\n");
+}
+
+TEST_F(StreamingE2eTest, SpdyBadInputs) {
+  std::string id = StartPod("spdy-errors");
+  ASSERT_FALSE(id.empty());
+  E2E_ASSERT_OK_AND_ASSIGN(std::string url, ExecUrl(id, {"true"}, false, false));
+  // Unsupported X-Stream-Protocol-Version: 403, and the token is spent.
+  auto bad = SpdyClient::Connect(url, {"v9.channel.k8s.io"});
+  EXPECT_NE(bad.status().message().find("HTTP 403"), std::string::npos) << bad.status();
+  auto reused = SpdyClient::Connect(url, {"v4.channel.k8s.io"});
+  EXPECT_NE(reused.status().message().find("HTTP 404"), std::string::npos) << reused.status();
+  std::string unknown = url.substr(0, url.rfind('/') + 1) + "AAAAAAAAAAA";
+  auto bad_token = SpdyClient::Connect(unknown, {"v4.channel.k8s.io"});
+  EXPECT_NE(bad_token.status().message().find("HTTP 404"), std::string::npos) << bad_token.status();
+  // A binary not in the image: InternalError on the error stream naming it.
+  E2E_ASSERT_OK_AND_ASSIGN(auto missing, RunSpdyExec(id, {"no-such-binary"}));
+  EXPECT_EQ(missing.exit_code, -1);
+  EXPECT_NE(missing.error.find("no-such-binary"), std::string::npos) << missing.error;
+  // Still serving.
+  E2E_ASSERT_OK_AND_ASSIGN(auto ok, RunSpdyExec(id, {"echo", "ok"}));
+  EXPECT_EQ(ok.stdout_data, "ok\n");
 }
 
 }  // namespace
