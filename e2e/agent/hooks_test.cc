@@ -33,7 +33,7 @@ constexpr char kRecordTerm[] =
     "trap \"if [ -f /out/prestop ]; then echo after-prestop > /out/term; else echo no-prestop > /out/term; fi; "
     "exit 0\" TERM; while true; do sleep 0.1; done";
 
-TEST_F(AgentTest, DISABLED_PostStartThenPreStopBeforeSigtermOnDelete) {
+TEST_F(AgentTest, PostStartThenPreStopBeforeSigtermOnDelete) {
   AGENT_ASSERT_OK(StartAgent());
   std::string out = dir_ + "/hooks-out";
   AGENT_ASSERT_OK(WriteManifest("hooked.yaml", HookedPod("hooked", out, 10, kRecordTerm, R"(
@@ -98,7 +98,7 @@ TEST_F(AgentTest, DISABLED_PreStopSleepAndStopShareTheGracePeriod) {
   EXPECT_EQ(*term, "no-prestop\n");  // the sleep hook writes nothing; TERM came after it
 }
 
-TEST_F(AgentTest, DISABLED_FailedPostStartHookKillsAndRestartsTheContainer) {
+TEST_F(AgentTest, FailedPostStartHookKillsAndRestartsTheContainer) {
   AGENT_ASSERT_OK(StartAgent());
   AGENT_ASSERT_OK(WriteManifest("badhook.yaml", HookedPod("badhook", dir_ + "/bad-out", 1, "exec sleep 3600", R"(
       postStart: {exec: {command: [sh, -c, "echo hook broke; exit 3"]}}

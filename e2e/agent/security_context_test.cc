@@ -41,7 +41,7 @@ std::string Field(const std::vector<std::string>& lines, const std::string& pref
   return "(no " + prefix + ")";
 }
 
-TEST_F(AgentTest, DISABLED_SecurityContextSeenFromInsideTheContainer) {
+TEST_F(AgentTest, SecurityContextSeenFromInsideTheContainer) {
   AGENT_ASSERT_OK(StartAgent());
   AGENT_ASSERT_OK(WriteManifest("sec.yaml", R"yaml(apiVersion: v1
 kind: Pod
@@ -71,7 +71,7 @@ spec:
   EXPECT_EQ(Field(*lines, "rootfs:"), "readonly");
 }
 
-TEST_F(AgentTest, DISABLED_RunAsNonRootIsCheckedAgainstTheImage) {
+TEST_F(AgentTest, RunAsNonRootIsCheckedAgainstTheImage) {
   AGENT_ASSERT_OK(StartAgent());
   // busybox runs as root: refused before anything is created.
   AGENT_ASSERT_OK(WriteManifest("root.yaml", BusyboxPod("root", "exec sleep 3600", "Always",

@@ -28,7 +28,7 @@ constexpr char kReader[] =
     "ls /sub > /host/sub-list.txt; "
     "touch /host/done; exec sleep 3600";
 
-TEST_F(AgentTest, DISABLED_VolumesAreMountedAsTheSpecSaysAndRemovedWithThePod) {
+TEST_F(AgentTest, VolumesAreMountedAsTheSpecSaysAndRemovedWithThePod) {
   AGENT_ASSERT_OK(StartAgent());
   std::string host = dir_ + "/host";
   AGENT_ASSERT_OK(MkdirAll(host + "/sub"));
@@ -101,7 +101,7 @@ spec:
   EXPECT_THAT(*mounts, ::testing::Not(HasSubstr(pod->metadata.uid)));
 }
 
-TEST_F(AgentTest, DISABLED_AHostPathThatFailsItsTypeCheckWaitsUntilItExists) {
+TEST_F(AgentTest, AHostPathThatFailsItsTypeCheckWaitsUntilItExists) {
   AGENT_ASSERT_OK(StartAgent());
   std::string missing = dir_ + "/not-yet";
   AGENT_ASSERT_OK(WriteManifest("waits.yaml", absl::StrCat(R"(apiVersion: v1
