@@ -159,7 +159,7 @@ TEST_F(AgentTest, DISABLED_ProbesDriveReadinessAndRestarts) {
   grpc_server->Shutdown();
 }
 
-TEST_F(AgentTest, DISABLED_LivenessFailureUnderRestartPolicyNeverStopsForGood) {
+TEST_F(AgentTest, LivenessFailureUnderRestartPolicyNeverStopsForGood) {
   AGENT_ASSERT_OK(StartAgent());
   AGENT_ASSERT_OK(WriteManifest("never.yaml", ProbedPod("never", "exec sleep 3600", R"(
     livenessProbe: {exec: {command: ["false"]}, periodSeconds: 1, failureThreshold: 1}
