@@ -179,7 +179,7 @@ TEST_F(DevicePluginsTest, DISABLED_TwoPodsGetDifferentDevicesAndAThirdFailsAdmis
   EXPECT_EQ(ids.count(*seen), 1u);
 }
 
-TEST_F(DevicePluginsTest, DISABLED_UnhealthyDevicesAreNotGivenAndPodsUsingThemKeepRunning) {
+TEST_F(DevicePluginsTest, UnhealthyDevicesAreNotGivenAndPodsUsingThemKeepRunning) {
   AGENT_ASSERT_OK(StartAgent());
   SetUnhealthy("w0\n");
   StartPlugin();
@@ -205,7 +205,7 @@ TEST_F(DevicePluginsTest, DISABLED_UnhealthyDevicesAreNotGivenAndPodsUsingThemKe
   ASSERT_TRUE(WaitWidgets(2, 2, true));
 }
 
-TEST_F(DevicePluginsTest, DISABLED_PluginRestartRegistersAgainAndAGoneOneLosesItsDevices) {
+TEST_F(DevicePluginsTest, PluginRestartRegistersAgainAndAGoneOneLosesItsDevices) {
   AGENT_ASSERT_OK(StartAgent());
   StartPlugin();
   ASSERT_TRUE(WaitWidgets(2, 2, true));
@@ -227,7 +227,7 @@ TEST_F(DevicePluginsTest, DISABLED_PluginRestartRegistersAgainAndAGoneOneLosesIt
   EXPECT_EQ(still->status.containerStatuses[0].containerID, a->status.containerStatuses[0].containerID);
 }
 
-TEST_F(DevicePluginsTest, DISABLED_AgentRestartKeepsAllocationsAndPluginsAreBackWithinASecond) {
+TEST_F(DevicePluginsTest, AgentRestartKeepsAllocationsAndPluginsAreBackWithinASecond) {
   AGENT_ASSERT_OK(StartAgent());
   StartPlugin();
   ASSERT_TRUE(WaitWidgets(2, 2, true));
@@ -259,7 +259,7 @@ TEST_F(DevicePluginsTest, DISABLED_AgentRestartKeepsAllocationsAndPluginsAreBack
   EXPECT_NE(*a_ids, *b_ids);
 }
 
-TEST_F(DevicePluginsTest, DISABLED_PreferredAllocationAndPreStartContainer) {
+TEST_F(DevicePluginsTest, PreferredAllocationAndPreStartContainer) {
   AGENT_ASSERT_OK(StartAgent());
   StartPlugin({"--preferred", "--pre-start", "--pre-start-log", dir_ + "/pre-start.log"});
   ASSERT_TRUE(WaitWidgets(2, 2, true));
