@@ -12,6 +12,7 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/status_macros.h"
 #include "common/time.h"
 #include "nlohmann/json.hpp"
 
@@ -164,6 +165,12 @@ absl::Status StreamClient::SendResize(int width, int height) {
 }
 
 absl::StatusOr<streaming::ChannelFrame> StreamClient::Read(absl::Duration timeout) {
+  streaming::ChannelFrame frame;
+  RETURN_IF_ERROR(ReadInto(frame, timeout));
+  return frame;
+}
+
+absl::Status StreamClient::ReadInto(streaming::ChannelFrame& frame, absl::Duration timeout) {
   auto& lowest = beast::get_lowest_layer(impl_->ws);
   lowest.expires_after(std::chrono::nanoseconds(absl::ToInt64Nanoseconds(timeout)));
   impl_->buffer.clear();
@@ -176,7 +183,16 @@ absl::StatusOr<streaming::ChannelFrame> StreamClient::Read(absl::Duration timeou
     return absl::OutOfRangeError(absl::StrCat("websocket closed by the server (code ", close_code_, ")"));
   }
   if (result) return FromBeast(result, "websocket read");
-  return streaming::DecodeChannelFrame(encoding_, beast::buffers_to_string(impl_->buffer.data()));
+  // The message lies in one piece in the flat buffer: decoded from there.
+  auto data = impl_->buffer.data();
+  absl::string_view payload(static_cast<const char*>(data.data()), data.size());
+  if (encoding_ == streaming::ChannelEncoding::kBinary && !payload.empty()) {
+    frame.channel = static_cast<uint8_t>(payload[0]);
+    frame.data.assign(payload.data() + 1, payload.size() - 1);  // reuses frame.data's storage
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(frame, streaming::DecodeChannelFrame(encoding_, payload));
+  return absl::OkStatus();
 }
 
 absl::Status StreamClient::Close(absl::Duration timeout) {
