@@ -413,10 +413,26 @@ void RestHandler::Watch(const RestRequest& r, ResourceStorage* storage, WatchCac
   if (!r.writer.BeginStream(200, {{"Content-Type", "application/json"}, {"Cache-Control", "no-cache, private"}})) {
     return;
   }
-  auto emit = [&](const char* type, const json& obj) {
-    json out_obj = table ? ToTable(kind, {&obj}, include, {{"resourceVersion", MetaString(obj, "resourceVersion")}})
-                         : obj;
-    return r.writer.WriteChunk(json{{"type", type}, {"object", std::move(out_obj)}}.dump() + "\n");
+  // Event lines go out in one chunk per batch; the object's JSON was encoded
+  // once by the watch cache and is shared by every watcher.
+  std::string batch;
+  auto add = [&](const char* type, const CachedEvent& e) {
+    if (!table) {
+      if (e.object_json.empty()) {  // an initial event, sent once
+        absl::StrAppend(&batch, "{\"type\":\"", type, "\",\"object\":", e.object->dump(), "}\n");
+      } else {
+        batch += WatchEventLine(type, e);
+      }
+      return;
+    }
+    const json& obj = *e.object;
+    json out_obj = ToTable(kind, {&obj}, include, {{"resourceVersion", MetaString(obj, "resourceVersion")}});
+    absl::StrAppend(&batch, json{{"type", type}, {"object", std::move(out_obj)}}.dump(), "\n");
+  };
+  auto flush = [&] {
+    bool ok = r.writer.WriteChunk(batch);
+    batch.clear();
+    return ok;
   };
   auto bookmark = [&](int64_t revision, bool initial_end) {
     json meta = {{"resourceVersion", std::to_string(revision)}};
@@ -425,8 +441,10 @@ void RestHandler::Watch(const RestRequest& r, ResourceStorage* storage, WatchCac
     return r.writer.WriteChunk(json{{"type", "BOOKMARK"}, {"object", obj}}.dump() + "\n");
   };
   for (const auto& e : initial) {
-    if (!emit("ADDED", *e->object)) return source->Stop();
+    add("ADDED", *e);
+    if (batch.size() >= 64 * 1024 && !flush()) return source->Stop();
   }
+  if (!flush()) return source->Stop();
   if (send_initial && bookmarks && !bookmark(from - 1, true)) return source->Stop();
 
   absl::Time end = absl::Now() + absl::Seconds(timeout_seconds);
@@ -450,8 +468,9 @@ void RestHandler::Watch(const RestRequest& r, ResourceStorage* storage, WatchCac
           if (now_matches) type = "DELETED";
           break;
       }
-      if (type != nullptr && !emit(type, *e->object)) return source->Stop();
+      if (type != nullptr) add(type, *e);
     }
+    if (!flush()) return source->Stop();
     if (events->empty()) {
       if (r.writer.ClientGone()) break;
       if (bookmarks && absl::Now() - last_bookmark >= bookmark_interval_) {

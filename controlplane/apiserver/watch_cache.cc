@@ -31,12 +31,14 @@ std::vector<CachedEventPtr> DecodeEvents(const std::vector<store::EventPtr>& eve
                            << Kv("error", obj.status().ToString());
         continue;
       }
+      event->object_json = obj->dump();
       event->object = std::make_shared<const nlohmann::json>(std::move(*obj));
       event->type = e->prev ? CachedEvent::Type::kModified : CachedEvent::Type::kAdded;
     } else {
       if (!e->prev) continue;
       auto obj = decoder(e->prev->key, e->prev->value, e->revision);
       if (!obj.ok()) continue;
+      event->object_json = obj->dump();
       event->object = std::make_shared<const nlohmann::json>(std::move(*obj));
       event->type = CachedEvent::Type::kDeleted;
     }
@@ -65,6 +67,10 @@ class StoreSource : public EventSource {
 };
 
 }  // namespace
+
+std::string WatchEventLine(absl::string_view type, const CachedEvent& event) {
+  return absl::StrCat("{\"type\":\"", type, "\",\"object\":", event.object_json, "}\n");
+}
 
 class WatchCache::Subscription : public EventSource {
  public:

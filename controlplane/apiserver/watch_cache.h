@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "controlplane/store/store.h"
 
@@ -38,8 +39,15 @@ struct CachedEvent {
   std::shared_ptr<const nlohmann::json> object;
   // The state before (updates and deletions), or null.
   std::shared_ptr<const nlohmann::json> prev;
+  // `object` as JSON text, encoded once when the event is made and shared by
+  // every watcher that sends it (WatchEventLine).
+  std::string object_json;
 };
 using CachedEventPtr = std::shared_ptr<const CachedEvent>;
+
+// A watch event as the API streams it, one JSON line:
+// {"type":"ADDED","object":<event.object_json>}\n
+std::string WatchEventLine(absl::string_view type, const CachedEvent& event);
 
 // Turns a stored value into the API object, with resourceVersion = revision.
 using ObjectDecoder = std::function<absl::StatusOr<nlohmann::json>(
