@@ -143,6 +143,9 @@ struct AddState {
   bool ipam_allocated = false;
   std::string host_veth;             // created
   bool masquerade = false;
+  // A netlink socket in the pod's netns, opened while IPAM runs.
+  std::unique_ptr<Netlink> pod_netlink;
+  absl::Status pod_netlink_opened;
 };
 
 void Undo(const PluginArgs& args, const BridgeConfig& config, AddState& state, Netlink* nl) {
@@ -164,8 +167,6 @@ absl::StatusOr<nlohmann::json> AddAttached(const PluginArgs& args, const BridgeC
                                            const Netns& netns, Netlink& nl, AddState& state) {
   ASSIGN_OR_RETURN(LinkInfo br, EnsureBridge(nl, config));
   Trace::Mark("bridge ready");
-  ASSIGN_OR_RETURN(auto cnl, Netlink::OpenIn(netns));
-  Trace::Mark("pod netlink socket");
 
   std::string host_name = HostVethName(config.network_name, args.container_id, args.ifname);
   // Both MACs chosen here (random, as the kernel would), so the result needs
@@ -182,7 +183,10 @@ absl::StatusOr<nlohmann::json> AddAttached(const PluginArgs& args, const BridgeC
   std::string owner = VethOwner(config.network_name, args.container_id, args.ifname);
   absl::Status created = nl.CreateVeth(spec);
   if (created.code() == absl::StatusCode::kAlreadyExists) {
-    if (cnl->LinkIndex(args.ifname).ok()) {
+    // (A socket of its own there: the one opened alongside IPAM is not ours
+    // until IPAM is waited for.)
+    ASSIGN_OR_RETURN(auto pod_side, Netlink::OpenIn(netns));
+    if (pod_side->LinkIndex(args.ifname).ok()) {
       return CniError(cniplugin::kPluginSpecific,
                       absl::StrCat("container interface \"", args.ifname, "\" already exists in ",
                                    args.netns));
@@ -208,8 +212,7 @@ absl::StatusOr<nlohmann::json> AddAttached(const PluginArgs& args, const BridgeC
     ASSIGN_OR_RETURN(int host_index, nl.LinkIndex(host_name));
     RETURN_IF_ERROR(nl.SetHairpin(host_index, true));
   }
-  ASSIGN_OR_RETURN(int pod_index, cnl->LinkIndex(args.ifname));
-  Trace::Mark("links read");
+  Trace::Mark("alias set");
 
   IpamResult ipam;
   if (state.ipam) {
@@ -224,6 +227,13 @@ absl::StatusOr<nlohmann::json> AddAttached(const PluginArgs& args, const BridgeC
     }
   }
   Trace::Mark("ipam result");
+  // Opened alongside IPAM (see Add), else here.
+  if (state.pod_netlink == nullptr) {
+    RETURN_IF_ERROR(state.pod_netlink_opened);
+    ASSIGN_OR_RETURN(state.pod_netlink, Netlink::OpenIn(netns));
+  }
+  Netlink* cnl = state.pod_netlink.get();
+  ASSIGN_OR_RETURN(int pod_index, cnl->LinkIndex(args.ifname));
   std::vector<IpPrefix> gateways = ApplyGateways(&ipam, config.is_gateway, config.is_default_gateway);
   bool forward[2] = {false, false};
   for (const auto& gw : gateways) {
@@ -264,9 +274,18 @@ absl::StatusOr<nlohmann::json> Add(const PluginArgs& args) {
   Trace::Mark("config parsed");
   // IPAM runs (its own process, or a thread for berth-host-local) while the
   // bridge and veth are made.
+  // The pod's netlink socket (a setns there and back) is opened alongside:
+  // it is first needed once the veth exists, after IPAM's result.
   if (!config.ipam_type.empty()) {
     ASSIGN_OR_RETURN(IpamDelegate ipam,
-                     IpamDelegate::Start(args, config.ipam_type, "ADD"));
+                     IpamDelegate::Start(args, config.ipam_type, "ADD", [&netns, &state] {
+                       auto opened = Netlink::OpenIn(netns);
+                       if (opened.ok()) {
+                         state.pod_netlink = std::move(*opened);
+                       } else {
+                         state.pod_netlink_opened = opened.status();
+                       }
+                     }));
     state.ipam.emplace(std::move(ipam));
   }
   Trace::Mark("ipam started");

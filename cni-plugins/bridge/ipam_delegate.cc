@@ -95,7 +95,8 @@ IpamDelegate::~IpamDelegate() {
 
 absl::StatusOr<IpamDelegate> IpamDelegate::Start(const cniplugin::PluginArgs& args,
                                                  const std::string& type,
-                                                 const std::string& command) {
+                                                 const std::string& command,
+                                                 std::function<void()> alongside) {
   auto path = FindIpamPlugin(type, args.path);
   if (!path.ok()) return path.status();
   if (InProcess(type, command)) {
@@ -104,7 +105,10 @@ absl::StatusOr<IpamDelegate> IpamDelegate::Start(const cniplugin::PluginArgs& ar
     delegate.in_process_ = true;
     delegate.inline_result_ = std::make_unique<absl::StatusOr<nlohmann::json>>(absl::UnknownError("not run"));
     delegate.thread_ = std::make_unique<std::thread>(
-        [args, command, result = delegate.inline_result_.get()] { *result = HostLocal(args, command); });
+        [args, command, alongside = std::move(alongside), result = delegate.inline_result_.get()] {
+          if (alongside) alongside();
+          *result = HostLocal(args, command);
+        });
     return delegate;
   }
   const std::string stdin_data = args.config.dump();
@@ -156,6 +160,7 @@ absl::StatusOr<IpamDelegate> IpamDelegate::Start(const cniplugin::PluginArgs& ar
   close(in[1]);
   // EPIPE: it exited without reading; Wait() reports why.
   if (!written.ok() && !absl::StrContains(written.message(), strerror(EPIPE))) return written;
+  if (alongside) alongside();
   return delegate;
 }
 

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -42,8 +43,13 @@ class IpamDelegate {
   // Starts `type` for `command` with the env of `args` (CNI_PATH) and its
   // config on stdin; the stdin is written and closed before this returns.
   // The caller sets SIGPIPE to ignored (the child gets it back at default).
+  // `alongside`, when given, is work that overlaps the plugin's: run on the
+  // in-process plugin's thread before the plugin itself, or on the caller's
+  // thread once the process is started. It has run when Wait() returns (and
+  // has not when Start fails).
   static absl::StatusOr<IpamDelegate> Start(const cniplugin::PluginArgs& args, const std::string& type,
-                                            const std::string& command);
+                                            const std::string& command,
+                                            std::function<void()> alongside = nullptr);
 
   // Waits for it to exit: its stdout as JSON (null when it printed nothing)
   // on exit 0; else its CNI error object as a status with the same code,

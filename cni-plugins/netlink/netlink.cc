@@ -132,6 +132,10 @@ absl::StatusOr<std::unique_ptr<Netlink>> Netlink::Open() {
   if (int err = nl_connect(sock, NETLINK_ROUTE); err < 0) {
     return NlError(err, "connect a NETLINK_ROUTE socket");
   }
+  // One recvmsg per reply instead of a MSG_PEEK to size the buffer first:
+  // a buffer that holds the largest datagram a dump sends (32 KiB).
+  nl_socket_disable_msg_peek(sock);
+  nl_socket_set_msg_buf_size(sock, 64 * 1024);
   return out;
 }
 
