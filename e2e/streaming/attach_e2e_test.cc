@@ -8,6 +8,7 @@
 #include "common/fs.h"
 #include "common/time.h"
 #include "e2e/cri_fixture.h"
+#include "e2e/streaming/spdy_client.h"
 #include "e2e/streaming/stream_client.h"
 
 namespace berth::e2e {
@@ -81,6 +82,45 @@ class AttachE2eTest : public CriE2eTest {
     return got;
   }
 
+  // Attach over SPDY/3.1 as kubectl does without WebSockets: the streams
+  // of the request (error, stdin, stdout, stderr or resize with a tty).
+  absl::StatusOr<std::pair<std::unique_ptr<SpdyClient>, SpdyExecStreams>> SpdyAttach(const std::string& container,
+                                                                                     bool in, bool tty) {
+    ASSIGN_OR_RETURN(std::string url, AttachUrl(container, in, tty));
+    ASSIGN_OR_RETURN(auto client, SpdyClient::Connect(url, {"v4.channel.k8s.io", "v3.channel.k8s.io"}));
+    ASSIGN_OR_RETURN(auto streams, OpenSpdyExecStreams(*client, in, /*stdout=*/true, /*stderr=*/!tty, tty));
+    return std::make_pair(std::move(client), std::move(streams));
+  }
+
+  // Reads DATA on the stdout stream until it contains `want`.
+  static absl::StatusOr<std::string> SpdyReadUntil(SpdyClient& client, const SpdyExecStreams& streams,
+                                                   const std::string& want) {
+    std::string got;
+    while (!absl::StrContains(got, want)) {
+      auto frame = client.Next(absl::Seconds(20));
+      if (!frame.ok()) {
+        return absl::Status(frame.status().code(), absl::StrCat(frame.status().message(), "; stdout so far: \"",
+                                                                got, "\""));
+      }
+      if (frame->type == streaming::SpdyFrameType::kData && frame->stream_id == streams.id("stdout")) {
+        got += frame->data;
+      }
+    }
+    return got;
+  }
+
+  // Waits (bounded) until the container's CRI log holds `want`.
+  absl::Status WaitForLog(const std::string& want) {
+    int64_t deadline = MonotonicNanos() + int64_t{10} * 1000000000;
+    std::string log;
+    while (MonotonicNanos() < deadline) {
+      log = ReadFile(LogPath(pod_, config_)).value_or("");
+      if (absl::StrContains(log, want)) return absl::OkStatus();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return absl::NotFoundError(absl::StrCat("\"", want, "\" not in the log: ", log));
+  }
+
   absl::StatusOr<v1::ContainerState> State(const std::string& id) {
     ASSIGN_OR_RETURN(auto status, client_->ContainerStatus(id));
     return status.status().state();
@@ -112,10 +152,10 @@ TEST_F(AttachE2eTest, StdinEchoStdoutLiveTwoClientsAndDetach) {
   E2E_EXPECT_OK(ReadUntil(*second, "still here\n"));
   EXPECT_EQ(*State(id), v1::CONTAINER_RUNNING);
 
-  // What went through attach is in the CRI log too.
-  std::string log = ReadFile(LogPath(pod_, config_)).value_or("");
-  EXPECT_TRUE(absl::StrContains(log, " stdout F hello attach\n")) << log;
-  EXPECT_TRUE(absl::StrContains(log, " stdout F still here\n")) << log;
+  // What went through attach is in the CRI log too (the shim writes its log
+  // just after it hands the output to attached clients).
+  E2E_EXPECT_OK(WaitForLog(" stdout F hello attach\n"));
+  E2E_EXPECT_OK(WaitForLog(" stdout F still here\n"));
 }
 
 TEST_F(AttachE2eTest, TtyResizeAndInput) {
@@ -175,6 +215,66 @@ TEST_F(AttachE2eTest, BadRequestsAreRefused) {
   auto stopped = AttachUrl(id, false, false);
   EXPECT_EQ(stopped.status().code(), absl::StatusCode::kFailedPrecondition) << stopped.status();
   EXPECT_TRUE(absl::StrContains(stopped.status().message(), "not running")) << stopped.status();
+}
+
+TEST_F(AttachE2eTest, SpdyStdinStdoutLiveAndDetach) {
+  std::string id = Start("spdy-attach-cat", {"sh", "-c", "echo started; exec cat"}, /*in=*/true, /*once=*/false,
+                         /*tty=*/false);
+  ASSERT_FALSE(id.empty());
+  E2E_ASSERT_OK_AND_ASSIGN(auto first, SpdyAttach(id, /*in=*/true, /*tty=*/false));
+  auto& [client, streams] = first;
+  EXPECT_EQ(client->protocol(), "v4.channel.k8s.io");
+  E2E_ASSERT_OK(client->Send(streams.id("stdin"), "hello spdy attach\n"));
+  E2E_EXPECT_OK(SpdyReadUntil(*client, streams, "hello spdy attach\n"));
+  // Live: what the container writes later reaches the attached client too.
+  E2E_ASSERT_OK(client->Send(streams.id("stdin"), "second line\n"));
+  E2E_EXPECT_OK(SpdyReadUntil(*client, streams, "second line\n"));
+
+  // Leaving detaches: the container goes on, its stdin still open (no stdinOnce).
+  client->Close();
+  first.first.reset();
+  E2E_ASSERT_OK_AND_ASSIGN(auto again, SpdyAttach(id, /*in=*/true, /*tty=*/false));
+  E2E_ASSERT_OK(again.first->Send(again.second.id("stdin"), "after detach\n"));
+  E2E_EXPECT_OK(SpdyReadUntil(*again.first, again.second, "after detach\n"));
+  EXPECT_EQ(*State(id), v1::CONTAINER_RUNNING);
+  E2E_EXPECT_OK(WaitForLog(" stdout F hello spdy attach\n"));
+  E2E_EXPECT_OK(WaitForLog(" stdout F after detach\n"));
+}
+
+TEST_F(AttachE2eTest, SpdyTtyResizeAndInput) {
+  std::string id = Start("spdy-attach-tty", {"sh"}, /*in=*/true, /*once=*/false, /*tty=*/true);
+  ASSERT_FALSE(id.empty());
+  E2E_ASSERT_OK_AND_ASSIGN(auto attached, SpdyAttach(id, /*in=*/true, /*tty=*/true));
+  auto& [client, streams] = attached;
+  ASSERT_NE(streams.id("resize"), 0u);
+  E2E_ASSERT_OK(client->Send(streams.id("resize"), "{\"Width\":123,\"Height\":45}\n"));
+  E2E_ASSERT_OK(client->Send(streams.id("stdin"), "stty size; echo tty-$((6*7))\n"));
+  E2E_ASSERT_OK_AND_ASSIGN(std::string got, SpdyReadUntil(*client, streams, "tty-42"));
+  EXPECT_TRUE(absl::StrContains(got, "45 123")) << got;
+  E2E_ASSERT_OK(client->Send(streams.id("resize"), "{\"Width\":80,\"Height\":24}\n"));
+  E2E_ASSERT_OK(client->Send(streams.id("stdin"), "stty size\n"));
+  E2E_EXPECT_OK(SpdyReadUntil(*client, streams, "24 80"));
+  client->Close();
+  EXPECT_EQ(*State(id), v1::CONTAINER_RUNNING);
+}
+
+TEST_F(AttachE2eTest, SpdyStdinFinWithStdinOnceEndsTheContainer) {
+  std::string id = Start("spdy-attach-once", {"sh", "-c", "cat; echo cat-done"}, /*in=*/true, /*once=*/true,
+                         /*tty=*/false);
+  ASSERT_FALSE(id.empty());
+  E2E_ASSERT_OK_AND_ASSIGN(auto attached, SpdyAttach(id, /*in=*/true, /*tty=*/false));
+  auto& [client, streams] = attached;
+  E2E_ASSERT_OK(client->Send(streams.id("stdin"), "once\n"));
+  E2E_EXPECT_OK(SpdyReadUntil(*client, streams, "once\n"));
+  E2E_ASSERT_OK(client->Send(streams.id("stdin"), "", /*fin=*/true));
+  E2E_ASSERT_OK_AND_ASSIGN(ExecOutcome rest, CollectSpdyExec(*client, streams, absl::Seconds(20)));
+  EXPECT_TRUE(absl::StrContains(rest.stdout_data, "cat-done")) << rest.stdout_data;
+  EXPECT_EQ(rest.exit_code, 0) << rest.error;  // v4: Success on the error stream when the container exits
+  int64_t deadline = MonotonicNanos() + 10 * int64_t{1000000000};
+  while (*State(id) != v1::CONTAINER_EXITED && MonotonicNanos() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(*State(id), v1::CONTAINER_EXITED);
 }
 
 }  // namespace
