@@ -64,6 +64,13 @@ absl::Status Context(const absl::Status& s, absl::string_view what) {
 }
 
 absl::StatusOr<LinkInfo> EnsureBridge(Netlink& nl, const BridgeConfig& config) {
+  // Usually the bridge is there and up: device ioctls tell (a bridge's
+  // RTM_GETLINK reply is costly for the kernel to build). Anything else goes
+  // the netlink way, which names the kind in its error.
+  if (auto quick = nl.QuickLink(config.bridge);
+      quick.ok() && quick->kind == "bridge" && quick->up() && (!config.promisc_mode || quick->promisc())) {
+    return quick;
+  }
   auto br = nl.GetLink(config.bridge);
   if (br.status().code() == absl::StatusCode::kNotFound) {
     absl::Status created = nl.CreateBridge(config.bridge, config.mtu, config.promisc_mode,

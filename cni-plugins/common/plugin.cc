@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -162,7 +163,15 @@ absl::StatusOr<PluginArgs> ParseArgs(const std::function<const char*(const char*
 
 int RunPlugin(const Handlers& handlers) {
   std::string input;
-  if (!isatty(STDIN_FILENO)) input.assign(std::istreambuf_iterator<char>(std::cin), {});
+  if (!isatty(STDIN_FILENO)) {
+    char buf[16384];
+    for (;;) {
+      ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      input.append(buf, static_cast<size_t>(n));
+    }
+  }
   auto args = ParseArgs([](const char* n) { return std::getenv(n); }, input);
   std::string version;
   auto fail = [&](const absl::Status& status) {

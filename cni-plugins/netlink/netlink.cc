@@ -1,6 +1,8 @@
 #include "cni-plugins/netlink/netlink.h"
 
+#include <linux/ethtool.h>
 #include <linux/if_addr.h>
+#include <linux/sockios.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -24,6 +26,8 @@
 #include <functional>
 
 #include "absl/strings/str_cat.h"
+#include "common/errors.h"
+#include "common/status_macros.h"
 
 namespace berth::netlink {
 namespace {
@@ -162,6 +166,26 @@ absl::StatusOr<int> Netlink::LinkIndex(const std::string& name) {
     return absl::InternalError(absl::StrCat("index of link ", name, ": ", strerror(err)));
   }
   return req.ifr_ifindex;
+}
+
+absl::StatusOr<LinkInfo> Netlink::QuickLink(const std::string& name) {
+  ASSIGN_OR_RETURN(int index, LinkIndex(name));
+  int fd = nl_socket_get_fd(sock_);
+  LinkInfo info;
+  info.index = index;
+  info.name = name;
+  ifreq req = {};
+  std::memcpy(req.ifr_name, name.data(), name.size());
+  if (ioctl(fd, SIOCGIFFLAGS, &req) < 0) return ErrnoError(absl::StrCat("flags of link ", name));
+  info.flags = static_cast<unsigned short>(req.ifr_flags);
+  if (ioctl(fd, SIOCGIFHWADDR, &req) < 0) return ErrnoError(absl::StrCat("MAC of link ", name));
+  const auto* b = reinterpret_cast<const uint8_t*>(req.ifr_hwaddr.sa_data);
+  for (int i = 0; i < 6; ++i) absl::StrAppend(&info.mac, i == 0 ? "" : ":", absl::Hex(b[i], absl::kZeroPad2));
+  ethtool_drvinfo drv = {};
+  drv.cmd = ETHTOOL_GDRVINFO;
+  req.ifr_data = reinterpret_cast<char*>(&drv);
+  if (ioctl(fd, SIOCETHTOOL, &req) == 0) info.kind.assign(drv.driver, strnlen(drv.driver, sizeof drv.driver));
+  return info;
 }
 
 namespace {

@@ -68,6 +68,13 @@ class Netlink {
   // namespace), much cheaper than a full RTM_GETLINK. NotFound when missing.
   absl::StatusOr<int> LinkIndex(const std::string& name);
 
+  // A link's index, flags, MAC and kind by device ioctls, with no netlink
+  // reply to build: much cheaper than GetLink for a link with many
+  // attributes (a bridge). kind is the ethtool driver name, which matches
+  // IFLA_INFO_KIND for bridge and veth; mtu, master and alias are not read.
+  // NotFound when there is no such link.
+  absl::StatusOr<LinkInfo> QuickLink(const std::string& name);
+
   // One RTM_GETLINK; NotFound when there is no such link.
   absl::StatusOr<LinkInfo> GetLink(const std::string& name);
   absl::StatusOr<LinkInfo> GetLink(int index);

@@ -85,6 +85,17 @@ TEST_F(NetlinkTest, BridgeVethIntoNetnsMasterHairpinAddressesRoutes) {
   EXPECT_EQ(*nl_->LinkIndex("vethtest0"), host->index);
   EXPECT_EQ(nl_->LinkIndex("eth0").status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(host->mac, ::testing::MatchesRegex("([0-9a-f]{2}:){5}[0-9a-f]{2}"));
+  // The ioctl view agrees with RTM_GETLINK where it overlaps.
+  for (const char* name : {"br-t0", "vethtest0"}) {
+    auto full = *nl_->GetLink(name);
+    auto quick = nl_->QuickLink(name);
+    ASSERT_TRUE(quick.ok()) << quick.status();
+    EXPECT_EQ(quick->index, full.index);
+    EXPECT_EQ(quick->kind, full.kind);
+    EXPECT_EQ(quick->flags & (IFF_UP | IFF_PROMISC), full.flags & (IFF_UP | IFF_PROMISC));
+    EXPECT_EQ(quick->mac, full.mac);
+  }
+  EXPECT_EQ(nl_->QuickLink("no-such-link").status().code(), absl::StatusCode::kNotFound);
   // The peer is not here but in the pod's namespace.
   EXPECT_EQ(nl_->GetLink("eth0").status().code(), absl::StatusCode::kNotFound);
 
