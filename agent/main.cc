@@ -1,5 +1,6 @@
-// berth-agent: for now the CRI runtime server and its offline image tools.
-// The kubelet's job (pod sources, workers, probes, ...) comes with its issue.
+// berth-agent: the CRI runtime server, the kubelet (static pods, pod workers,
+// probes, endpoints) over it, and the offline subcommands (pods, describe,
+// logs, images).
 #include <signal.h>
 
 #include <cstdio>
@@ -35,6 +36,12 @@ int Serve(const AgentFlags& flags) {
   signal(SIGPIPE, SIG_IGN);
 
   RuntimeOptions options = flags.runtime;
+  auto kubelet_config = agent::LoadAgentKubeletConfig(flags.config_file, flags.kubelet_flags);
+  if (!kubelet_config.ok()) return Fail(kubelet_config.status());
+  // One cgroup driver for the runtime and the kubelet; with cgroupfs the pods
+  // go into the kubelet's pod cgroups under the QoS tiers.
+  auto node_cgroups = agent::ResolveNodeCgroups(*kubelet_config, &options.cgroups, options.cgroup_parent);
+  if (!node_cgroups.ok()) return Fail(node_cgroups.status());
   auto registries = LoadAgentRegistryConfig(flags);
   if (!registries.ok()) return Fail(registries.status());
   options.registries = *registries;
@@ -52,12 +59,14 @@ int Serve(const AgentFlags& flags) {
   BERTH_LOG(Info) << "serving CRI" << Kv("endpoint", flags.listen) << Kv("state_dir", flags.runtime.state_dir)
                   << Kv("shim", flags.runtime.shim_path);
   // The kubelet: static pods through the in-process runtime (or --container-runtime-endpoint).
-  auto kubelet_config = agent::LoadAgentKubeletConfig(flags.config_file, flags.kubelet_flags);
-  if (!kubelet_config.ok()) return Fail(kubelet_config.status());
   // The shims rotate container logs as they write them.
   (*runtime)->SetContainerLogRotation(agent::ContainerLogMaxSizeBytes(*kubelet_config),
                                       kubelet_config->containerLogMaxFiles);
-  auto node = agent::NodeAgent::Start(*kubelet_config, runtime->get(), flags.runtime.state_dir);
+  if (!*node_cgroups) {
+    BERTH_LOG(Info) << "pods use the runtime's cgroups" << Kv("cgroup_driver", options.cgroups.driver);
+  }
+  auto node = agent::NodeAgent::Start(*kubelet_config, runtime->get(), flags.runtime.state_dir,
+                                      node_cgroups->has_value() ? &**node_cgroups : nullptr);
   if (!node.ok()) return Fail(node.status());
   int sig = 0;
   sigwait(&stop, &sig);

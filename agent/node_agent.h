@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "agent/config/kubelet_config.h"
+#include "agent/node_cgroups.h"
 #include "runtime-shim/cgroups/cgroup_manager.h"
 #include "runtime-shim/cri/runtime.h"
 
@@ -30,14 +31,6 @@ class AgentMetrics;
 // The KubeletConfig from --config (may be empty) and the kubelet flags.
 absl::StatusOr<KubeletConfig> LoadAgentKubeletConfig(const std::string& config_file,
                                                      const std::map<std::string, std::string>& kubelet_flags);
-
-// The node's cgroups as the runtime sees them: the kubelet puts the pod
-// cgroups under QoS tiers below the config's cgroupRoot, or below `parent`
-// (the runtime's --cgroup-parent) when that is empty.
-struct NodeCgroups {
-  CgroupOptions options;
-  std::string parent;
-};
 
 class NodeAgent {
  public:

@@ -182,6 +182,8 @@ void Kubelet::HandleUpdates(const std::vector<PodUpdate>& in) {
         terminating_[uid] = u.pod;
       }
       manager_.Remove(uid);
+      // No longer an active pod: its devices may go to the next pod (the kubelet's UpdateAllocatedDevices).
+      if (options_.devices) options_.devices->RemovePod(uid);
       workers_->Enqueue(uid);
       continue;
     }
@@ -303,6 +305,10 @@ void Kubelet::Work(const std::string& uid) {
     std::lock_guard<std::mutex> lock(mu_);
     if (manager_.Get(uid)) statuses_[uid] = r.status;
   }
+  // A finished pod (Succeeded/Failed) is not active: its devices are free.
+  if (options_.devices && (r.status.phase == "Succeeded" || r.status.phase == "Failed")) {
+    options_.devices->RemovePod(uid);
+  }
   FollowContainers(*pod, r);
   if (r.resync_after > absl::ZeroDuration()) workers_->EnqueueAfter(uid, r.resync_after);
 }
@@ -382,8 +388,34 @@ void Kubelet::Relist() {
       }
     }
   }
+  if (pod_cgroups_) RemoveOrphanedPodCgroups(*pods);
   for (const auto& pod : manager_.List()) workers_->Enqueue(pod.metadata.uid);
   syncer_.crash_backoff().GC(absl::Now());
+}
+
+void Kubelet::RemoveOrphanedPodCgroups(const std::vector<ObservedPod>& observed) {
+  auto uids = pod_cgroups_->ListPodUids();
+  if (!uids.ok()) {
+    BERTH_LOG(Warning) << "list pod cgroups" << Kv("error", uids.status().ToString());
+    return;
+  }
+  std::set<std::string> known;
+  for (const auto& p : observed) known.insert(p.uid);
+  for (const std::string& uid : *uids) {
+    // A wanted pod's worker makes its cgroup; a removed one is in terminating_
+    // (set before it leaves the manager) until KillPod removed the cgroup.
+    if (known.count(uid) || manager_.Get(uid)) continue;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (terminating_.count(uid)) continue;
+    }
+    absl::Status st = pod_cgroups_->Destroy(uid);
+    if (st.ok()) {
+      BERTH_LOG(Info) << "removed an orphaned pod cgroup" << Kv("uid", uid);
+    } else {
+      BERTH_LOG(Warning) << "remove an orphaned pod cgroup" << Kv("uid", uid) << Kv("error", st.ToString());
+    }
+  }
 }
 
 std::vector<k8s::Pod> Kubelet::GetPods() {

@@ -86,6 +86,10 @@ class Kubelet {
   void FollowContainers(const k8s::Pod& pod, const SyncResult& result);
   // The pod is gone: its probes stop and its results are dropped.
   void ForgetContainers(const std::string& uid);
+  // Pod cgroups of pods that are neither wanted, terminating nor known to the
+  // runtime (they went while the agent was down): removed, as the kubelet's
+  // housekeeping does.
+  void RemoveOrphanedPodCgroups(const std::vector<ObservedPod>& observed);
 
   RuntimeService* runtime_;
   ImageService* images_;

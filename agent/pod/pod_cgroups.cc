@@ -1,8 +1,12 @@
 #include "agent/pod/pod_cgroups.h"
 
+#include <sys/stat.h>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agent/pod/cri_config.h"
 #include "common/errors.h"
+#include "common/fs.h"
 #include "common/status_macros.h"
 
 namespace berth::agent {
@@ -11,6 +15,11 @@ namespace {
 std::string Join(const std::string& parent, const std::string& child) {
   if (parent.empty() || parent == "/") return "/" + child;
   return absl::StrCat(parent, "/", child);
+}
+
+bool IsDirectory(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 std::string TierOf(const PodCgroupsOptions& o, const std::string& qos_class) {
@@ -61,6 +70,24 @@ absl::Status PodCgroups::Destroy(const std::string& uid) {
     if (!options_.per_qos) break;
   }
   return first;
+}
+
+absl::StatusOr<std::set<std::string>> PodCgroups::ListPodUids() const {
+  std::set<std::string> uids;
+  for (const char* qos : {"Guaranteed", "Burstable", "BestEffort"}) {
+    std::string tier = TierOf(options_, qos);
+    std::string dir = manager_->MemoryDir(tier);
+    if (!PathExists(dir)) continue;  // no tier yet: no pods in it
+    absl::StatusOr<std::vector<std::string>> names = ListDir(dir);
+    if (!names.ok()) return Annotate(names.status(), absl::StrCat("list the pod cgroups of ", tier));
+    for (const std::string& name : *names) {
+      if (name.size() > 3 && absl::StartsWith(name, "pod") && name[3] != '-' && IsDirectory(dir + "/" + name)) {
+        uids.insert(name.substr(3));
+      }
+    }
+    if (!options_.per_qos) break;
+  }
+  return uids;
 }
 
 }  // namespace berth::agent

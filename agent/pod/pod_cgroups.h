@@ -12,9 +12,11 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "api/k8s/pod.h"
 #include "runtime-shim/cgroups/cgroup_manager.h"
 
@@ -41,6 +43,10 @@ class PodCgroups {
   absl::Status Create(const k8s::Pod& pod);
   // Removes the pod's cgroup in whichever tier it is (after its containers stopped).
   absl::Status Destroy(const std::string& uid);
+  // The UIDs of the pod cgroups now in the tiers (`pod<uid>` directories; the
+  // runtime's own `pod-<id>` ones are not the kubelet's), to find the orphans
+  // of pods that went while the agent was down.
+  absl::StatusOr<std::set<std::string>> ListPodUids() const;
 
  private:
   CgroupManager* manager_;

@@ -1,8 +1,11 @@
 #include "agent/pod/pod_cgroups.h"
 
+#include <stdlib.h>
+
 #include <map>
 
 #include "agent/pod/test_pods.h"
+#include "common/fs.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -22,7 +25,7 @@ class FakeCgroups : public CgroupManager {
     return absl::OkStatus();
   }
   absl::StatusOr<std::vector<std::string>> ProcsDirs(const std::string&) override { return std::vector<std::string>{}; }
-  std::string MemoryDir(const std::string&) override { return ""; }
+  std::string MemoryDir(const std::string& name) override { return memory_root.empty() ? "" : memory_root + name; }
   absl::StatusOr<uint64_t> OomKillCount(const std::string&) override { return 0; }
   absl::Status Update(const std::string&, const CgroupResources&) override { return absl::OkStatus(); }
   absl::StatusOr<CgroupStats> Stats(const std::string&) override { return CgroupStats{}; }
@@ -33,6 +36,7 @@ class FakeCgroups : public CgroupManager {
   }
   std::map<std::string, CgroupResources> created;
   std::vector<std::string> destroyed;
+  std::string memory_root;  // a fake memory hierarchy (ListPodUids)
 };
 
 k8s::Pod PodWithResources(const std::string& resources) {
@@ -78,6 +82,27 @@ TEST(PodCgroupsTest, NoPidsLimitLeavesPidsMaxAlone) {
   PodCgroups cgroups(&fake, {"/berth", true, -1});
   ASSERT_TRUE(cgroups.Create(PodWithResources("{}")).ok());
   EXPECT_FALSE(fake.created["/berth/kubepods/besteffort/podu1"].pids_limit.has_value());
+}
+
+TEST(PodCgroupsTest, ListsTheKubeletsPodCgroupsInEveryTierButNotTheRuntimes) {
+  char tmpl[] = "/tmp/pod-cgroups-test-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string root = tmpl;
+  FakeCgroups fake;
+  fake.memory_root = root;
+  PodCgroups cgroups(&fake, {"/berth", true, -1});
+  auto none = cgroups.ListPodUids();
+  ASSERT_TRUE(none.ok()) << none.status();  // no tiers yet
+  EXPECT_TRUE(none->empty());
+  for (const char* dir : {"/berth/kubepods/podg1", "/berth/kubepods/burstable/podb1", "/berth/kubepods/burstable/podb2",
+                          "/berth/kubepods/besteffort/pode1", "/berth/pod-0123456789ab", "/berth/kubepods/pod-abc"}) {
+    ASSERT_TRUE(MkdirAll(root + dir).ok()) << dir;
+  }
+  ASSERT_TRUE(AtomicWriteFile(root + "/berth/kubepods/burstable/pods.file", "").ok());  // not a directory
+  auto uids = cgroups.ListPodUids();
+  ASSERT_TRUE(uids.ok()) << uids.status();
+  EXPECT_THAT(*uids, ElementsAre("b1", "b2", "e1", "g1"));
+  EXPECT_TRUE(RemoveAll(root).ok());
 }
 
 }  // namespace

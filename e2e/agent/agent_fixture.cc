@@ -144,8 +144,12 @@ void AgentTest::TearDown() {
   absl::Status stopped = runtime_->Stop();
   EXPECT_TRUE(stopped.ok()) << stopped;
   if (HasFailure()) {
+    // The agent's last lines say why.
     auto log = ReadFile(runtime_->root() + "/agent.log");
-    (void)log;
+    if (log.ok()) {
+      size_t from = log->size() > 12000 ? log->size() - 12000 : 0;
+      fprintf(stderr, "--- agent.log (tail) ---\n%s--- end of agent.log ---\n", log->substr(from).c_str());
+    }
   }
   if (!dir_.empty()) {
     absl::Status removed = RemoveAll(dir_);

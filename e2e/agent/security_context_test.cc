@@ -1,6 +1,10 @@
 // The security context as a container sees it (its own log of id, /proc/self/status,
 // a write to its root), runAsNonRoot checked against the image's user, and the
 // pod's QoS class with its cgroup under the node's QoS tiers (pids.max from --pod-max-pids).
+#include <sys/stat.h>
+
+#include <map>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -90,7 +94,7 @@ TEST_F(AgentTest, RunAsNonRootIsCheckedAgainstTheImage) {
   AGENT_ASSERT_OK(WaitForEvent({"Failed", "root-e2e-node", "runAsNonRoot"}, absl::Seconds(5)));
 }
 
-TEST_F(AgentTest, DISABLED_QosClassAndPodCgroupUnderItsTierWithPidsLimit) {
+TEST_F(AgentTest, QosClassAndPodCgroupUnderItsTierWithPidsLimit) {
   extra_flags_ = {"--pod-max-pids", "64"};
   AGENT_ASSERT_OK(StartAgent());
   struct Case {
@@ -130,6 +134,44 @@ spec:
   }
   std::string burstable_dir =
       absl::StrCat(pids_root, runtime_->cgroup_parent(), "/kubepods/burstable");
+  // kill -9 of the agent, and a pod cgroup left by a pod that went while it
+  // was down: the restarted agent adopts the pods in their cgroups (same
+  // containers) and removes the orphan.
+  std::map<std::string, std::string> ids;
+  for (const auto& c : cases) {
+    auto id = RunningContainerId(c.name + "-e2e-node", "app");
+    AGENT_ASSERT_OK(id.status());
+    ids[c.name] = *id;
+  }
+  AGENT_ASSERT_OK(runtime_->KillMainProcess());
+  // In every hierarchy, as a pod cgroup is.
+  const std::string orphan_name =
+      absl::StrCat(runtime_->cgroup_parent(), "/kubepods/burstable/pod0123456789abcdef0123456789abcdef");
+  const std::string orphan = pids_root + orphan_name;
+  const std::string orphan_memory = "/sys/fs/cgroup/memory" + orphan_name;
+  if (PathExists(pids_root)) {
+    ASSERT_EQ(mkdir(orphan.c_str(), 0755), 0) << orphan;
+    ASSERT_EQ(mkdir(orphan_memory.c_str(), 0755), 0) << orphan_memory;
+  }
+  AGENT_ASSERT_OK(runtime_->Restart());
+  for (const auto& c : cases) {
+    auto pod = WaitForPod(c.name + "-e2e-node", IsRunningAndReady, absl::Seconds(30));
+    AGENT_ASSERT_OK(pod.status());
+    EXPECT_EQ(pod->status.containerStatuses[0].containerID, "berth://" + ids[c.name]) << c.name;
+    EXPECT_EQ(pod->status.containerStatuses[0].restartCount, 0) << c.name;
+    std::string cgroup = absl::StrCat(runtime_->cgroup_parent(), "/", c.tier, "/pod", pod->metadata.uid);
+    if (PathExists(pids_root)) {
+      EXPECT_TRUE(PathExists(absl::StrCat(pids_root, cgroup, "/", ids[c.name]))) << c.name << " left " << cgroup;
+    }
+  }
+  if (PathExists(pids_root)) {
+    absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while ((PathExists(orphan) || PathExists(orphan_memory)) && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    EXPECT_FALSE(PathExists(orphan)) << "the orphaned pod cgroup is still there";
+    EXPECT_FALSE(PathExists(orphan_memory)) << "the orphaned pod cgroup is still there";
+  }
   AGENT_ASSERT_OK(RemoveManifest("burstable.yaml"));
   AGENT_ASSERT_OK(WaitForNoPod("burstable-e2e-node", absl::Seconds(30)));
   if (PathExists(pids_root)) {
