@@ -4,15 +4,17 @@
 
 #include <climits>
 #include <map>
+#include <set>
 #include <tuple>
 
-#include "absl/strings/match.h"
 #include "absl/time/time.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/config/kubelet_config.h"
+#include "common/flags.h"
 #include "common/fs.h"
+#include "common/status_macros.h"
 
 namespace berth {
 
@@ -106,33 +108,15 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, char** argv) {
   std::map<std::string, std::string> kubelet_values;
   for (const auto& name : agent::KubeletFlagNames()) strings[name] = &(kubelet_values[name] = kNotGiven);
   strings["config"] = &flags.config_file;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (!absl::StartsWith(arg, "--")) {
-      flags.positional.push_back(arg);
-      continue;
-    }
-    if (arg == "--help") return absl::InvalidArgumentError(kAgentUsage);
-    if (arg == "--repair") {
-      flags.repair = true;
-      continue;
-    }
-    if (absl::StartsWith(arg, "--registry-config")) flags.registry_config_set = true;
-    std::string name = arg.substr(2), value;
-    bool has_value = false;
-    if (auto eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-      has_value = true;
-    }
-    auto it = strings.find(name);
-    if (it == strings.end()) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
-    if (!has_value) {
-      if (i + 1 >= argc) return absl::InvalidArgumentError(absl::StrCat("flag --", name, " needs a value"));
-      value = argv[++i];
-    }
-    *it->second = value;
-  }
+  bool help = false;
+  std::set<std::string> given;
+  RETURN_IF_ERROR(ParseFlags(argc, argv,
+                             FlagSet{.values = strings,
+                                     .switches = {{"help", &help}, {"repair", &flags.repair}},
+                                     .positional = &flags.positional,
+                                     .given = &given}));
+  if (help) return absl::InvalidArgumentError(kAgentUsage);
+  flags.registry_config_set = given.contains("registry-config");
   if (cdi_spec_dirs != "\x01unset") {
     flags.runtime.cdi_spec_dirs = absl::StrSplit(cdi_spec_dirs, ',', absl::SkipEmpty());
     for (const auto& dir : flags.runtime.cdi_spec_dirs) {

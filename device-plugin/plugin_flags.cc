@@ -1,9 +1,13 @@
 #include "device-plugin/plugin_flags.h"
 
 #include <map>
+#include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/flags.h"
+#include "common/status_macros.h"
 
 namespace berth::gpu {
 
@@ -42,28 +46,16 @@ absl::StatusOr<PluginFlags> ParsePluginFlags(int argc, char** argv) {
       {"nvml-library", &f.nvml_library},
       {"log-level", &f.log_level},
   };
+  // -h is kept for people; everything else goes through the shared parser.
+  std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
+    if (std::string(argv[i]) == "-h") {
       f.help = true;
-      continue;
+    } else {
+      args.emplace_back(argv[i]);
     }
-    if (!absl::StartsWith(arg, "--")) return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", arg, "\""));
-    std::string name = arg.substr(2), value;
-    bool has_value = false;
-    if (size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-      has_value = true;
-    }
-    auto it = strings.find(name);
-    if (it == strings.end()) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
-    if (!has_value) {
-      if (i + 1 >= argc) return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
-      value = argv[++i];
-    }
-    *it->second = value;
   }
+  RETURN_IF_ERROR(ParseFlags(args, FlagSet{.values = strings, .switches = {{"help", &f.help}}}));
   if (!recovery.empty() &&
       (!absl::ParseDuration(recovery, &f.xid_recovery_period) || f.xid_recovery_period <= absl::ZeroDuration())) {
     return absl::InvalidArgumentError(
