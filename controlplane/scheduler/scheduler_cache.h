@@ -1,0 +1,85 @@
+// The scheduler's view of the cluster: every node, the pods bound to each (their
+// requested totals, the host ports in use, the pods themselves for inter-pod
+// affinity and topology spreading), and "assumed" pods: placed by a scheduling
+// cycle but not yet seen bound, so that the next cycle already counts them.
+//
+// Not thread-safe: one scheduling loop owns it (as kube-scheduler's cache is
+// driven by its informers and its one scheduling goroutine).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "controlplane/scheduler/node_info.h"
+#include "controlplane/scheduler/pod_info.h"
+#include "controlplane/scheduler/resources.h"
+
+namespace berth::scheduler {
+
+struct NodeState {
+  NodeInfo info;
+  bool known = false;          // the Node object exists (pods may name a node not yet seen)
+  Resources requested;         // sum of the pods' requests
+  Resources nonzero_requested; // the same with the scoring defaults for cpu / memory
+  std::vector<HostPort> used_ports;
+  std::vector<const PodInfo*> pods;
+  int pods_with_affinity = 0;               // pods with any pod (anti-)affinity term
+  int pods_with_required_anti_affinity = 0;
+};
+
+class SchedulerCache {
+ public:
+  SchedulerCache() = default;
+  SchedulerCache(const SchedulerCache&) = delete;
+  SchedulerCache& operator=(const SchedulerCache&) = delete;
+
+  // Adds the node or replaces what is known of it; its pods stay.
+  void AddOrUpdateNode(NodeInfo node);
+  // NotFound when no such node. Pods still bound to it stay counted until removed.
+  absl::Status RemoveNode(const std::string& name);
+
+  // A pod bound to pod.node_name (spec.nodeName set): counts it there, replacing
+  // an earlier version (a move between nodes included) and confirming an assumed
+  // one. A pod with no node name, or terminal (Succeeded / Failed), is dropped.
+  void AddOrUpdatePod(PodInfo pod);
+  // NotFound when the pod is not in the cache.
+  absl::Status RemovePod(const std::string& key);
+
+  // Counts `pod` on `node_name` until it is confirmed (AddOrUpdatePod) or forgotten.
+  // AlreadyExists when the pod is already in the cache; NotFound for an unknown node.
+  absl::Status AssumePod(PodInfo pod, const std::string& node_name);
+  // Undoes AssumePod (binding failed). FailedPrecondition when the pod is bound, not assumed.
+  absl::Status ForgetPod(const std::string& key);
+  bool IsAssumed(const std::string& key) const;
+
+  // The nodes that exist, in a stable order (the order they were added; a removed
+  // node's slot is filled by the last one).
+  const std::vector<NodeState*>& nodes() const { return node_list_; }
+  const NodeState* GetNode(const std::string& name) const;
+  const PodInfo* GetPod(const std::string& key) const;
+  size_t pod_count() const { return pods_.size(); }
+  // Bumped by every change, so that callers can tell their precomputation is stale.
+  uint64_t generation() const { return generation_; }
+
+ private:
+  struct PodEntry {
+    PodInfo pod;
+    bool assumed = false;
+  };
+  NodeState& NodeFor(const std::string& name);
+  void AddToNode(const PodInfo& pod);
+  void RemoveFromNode(const PodInfo& pod);
+  void DropNodeIfEmpty(const std::string& name);
+
+  std::unordered_map<std::string, std::unique_ptr<NodeState>> nodes_;
+  std::vector<NodeState*> node_list_;
+  std::unordered_map<std::string, size_t> node_index_;
+  std::unordered_map<std::string, std::unique_ptr<PodEntry>> pods_;
+  uint64_t generation_ = 0;
+};
+
+}  // namespace berth::scheduler
