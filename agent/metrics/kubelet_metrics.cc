@@ -89,7 +89,10 @@ KubeletMetrics::KubeletMetrics(Registry* registry, RuntimeService* runtime)
       started_pods_errors_(registry->AddCounter("kubelet_started_pods_errors_total",
                                                 "Cumulative number of errors when starting pods")),
       started_containers_(registry->AddCounter("kubelet_started_containers_total",
-                                               "Cumulative number of containers started", {"container_type"})) {
+                                               "Cumulative number of containers started", {"container_type"})),
+      started_containers_errors_(registry->AddCounter("kubelet_started_containers_errors_total",
+                                                      "Cumulative number of errors when starting containers",
+                                                      {"container_type", "code"})) {
   // Present from the start, as the kubelet's are.
   started_pods_.Get();
   started_pods_errors_.Get();
@@ -100,6 +103,10 @@ void KubeletMetrics::RuntimeOperation(const std::string& operation, absl::Durati
   runtime_operations_.WithLabels({operation}).Inc();
   runtime_operations_duration_.WithLabels({operation}).Observe(absl::ToDoubleSeconds(took));
   if (failed) runtime_operations_errors_.WithLabels({operation}).Inc();
+}
+
+void KubeletMetrics::ContainerStartFailed(const std::string& container_type, const std::string& code) {
+  started_containers_errors_.WithLabels({container_type, code}).Inc();
 }
 
 void KubeletMetrics::PodSandboxStarted(bool failed) {

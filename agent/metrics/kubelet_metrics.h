@@ -6,6 +6,7 @@
 //   kubelet_running_pods, kubelet_running_containers{container_state}   read from the runtime at scrape time
 //   kubelet_started_pods_total, kubelet_started_pods_errors_total       RunPodSandbox calls
 //   kubelet_started_containers_total{container_type}                    container|init_container, from statuses
+//   kubelet_started_containers_errors_total{container_type,code}        a start that failed, code = waiting reason
 // It is the Kubelet's PodLifecycleObserver; InstrumentedRuntime reports the runtime calls.
 #pragma once
 
@@ -39,6 +40,7 @@ class KubeletMetrics : public PodLifecycleObserver {
   void PodSynced(const k8s::Pod& pod, absl::Time first_seen, const k8s::PodStatus* previous,
                  const k8s::PodStatus& status, absl::Duration took) override;
   void PodKilled(const std::string& uid) override;
+  void ContainerStartFailed(const std::string& container_type, const std::string& code) override;
 
  private:
   void CollectRunning();
@@ -54,6 +56,7 @@ class KubeletMetrics : public PodLifecycleObserver {
   MetricFamily<Counter>& started_pods_;
   MetricFamily<Counter>& started_pods_errors_;
   MetricFamily<Counter>& started_containers_;
+  MetricFamily<Counter>& started_containers_errors_;
 
   std::mutex mu_;
   std::set<std::string> start_recorded_;  // pod UIDs whose start was observed (or that were adopted running)

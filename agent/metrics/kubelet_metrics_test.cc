@@ -124,6 +124,17 @@ TEST(KubeletMetricsTest, RuntimeOperationsAndSandboxStarts) {
   EXPECT_EQ(Sample(text, "kubelet_started_pods_errors_total"), 1);
 }
 
+TEST(KubeletMetricsTest, ContainerStartErrorsByTypeAndCode) {
+  Registry registry;
+  KubeletMetrics m(&registry, nullptr);
+  m.ContainerStartFailed("container", "RunContainerError");
+  m.ContainerStartFailed("container", "RunContainerError");
+  m.ContainerStartFailed("init_container", "ErrImagePull");
+  std::string text = registry.Render();
+  EXPECT_EQ(Sample(text, "kubelet_started_containers_errors_total{container_type=\"container\",code=\"RunContainerError\"}"), 2);
+  EXPECT_EQ(Sample(text, "kubelet_started_containers_errors_total{container_type=\"init_container\",code=\"ErrImagePull\"}"), 1);
+}
+
 TEST(ProcessMetricsTest, ParsesProcStat) {
   // A command with spaces and parentheses; utime 250 + stime 50 ticks, start 1000 ticks, vsize, rss 100 pages.
   std::string stat =

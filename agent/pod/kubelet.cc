@@ -300,6 +300,7 @@ void Kubelet::Work(const std::string& uid) {
   if (options_.observer) {
     options_.observer->PodSynced(*pod, start_time, has_previous ? &previous : nullptr, r.status,
                                  absl::Now() - sync_begin);
+    for (const auto& e : r.start_errors) options_.observer->ContainerStartFailed(e.container_type, e.code);
   }
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -425,8 +425,10 @@ SyncResult PodSyncer::SyncPod(const k8s::Pod& pod, const k8s::PodStatus* previou
     }
     WaitingReason w;
     cri::Image image;
+    const char* container_type = start.init ? "init_container" : "container";
     if (!EnsureImage(pod, spec, &w, &image).ok()) {
       waiting[spec.name] = w;
+      result.start_errors.push_back({container_type, w.reason});
       absl::Duration again = options_.backoff_base;
       if (result.resync_after == absl::ZeroDuration() || again < result.resync_after) result.resync_after = again;
       if (start.init) break;
@@ -457,6 +459,7 @@ SyncResult PodSyncer::SyncPod(const k8s::Pod& pod, const k8s::PodStatus* previou
     }
     if (!config.ok()) {
       waiting[spec.name] = {"CreateContainerConfigError", std::string(config.status().message())};
+      result.start_errors.push_back({container_type, "CreateContainerConfigError"});
       events_->Record("Warning", object, "Failed", absl::StrCat("Error: ", config.status().message()));
       if (start.init) break;
       continue;
@@ -470,6 +473,7 @@ SyncResult PodSyncer::SyncPod(const k8s::Pod& pod, const k8s::PodStatus* previou
     absl::Status st = runtime_->CreateContainer(creq, &cresp);
     if (!st.ok()) {
       waiting[spec.name] = {"CreateContainerError", std::string(st.message())};
+      result.start_errors.push_back({container_type, "CreateContainerError"});
       events_->Record("Warning", object, "Failed", absl::StrCat("Error: ", st.message()));
       result.resync_after = absl::Seconds(2);
       if (start.init) break;
@@ -482,6 +486,7 @@ SyncResult PodSyncer::SyncPod(const k8s::Pod& pod, const k8s::PodStatus* previou
     st = runtime_->StartContainer(sreq, &sresp);
     if (!st.ok()) {
       waiting[spec.name] = {"RunContainerError", std::string(st.message())};
+      result.start_errors.push_back({container_type, "RunContainerError"});
       events_->Record("Warning", object, "Failed", absl::StrCat("Error: ", st.message()));
       result.resync_after = absl::Seconds(2);
       if (start.init) break;
@@ -490,6 +495,7 @@ SyncResult PodSyncer::SyncPod(const k8s::Pod& pod, const k8s::PodStatus* previou
     events_->Record("Normal", object, "Started", absl::StrCat("Started container ", spec.name));
     if (!RunPostStart(pod, spec, cresp.container_id(), pod_ip, grace, &w)) {
       waiting[spec.name] = w;
+      result.start_errors.push_back({container_type, w.reason});
       result.resync_after = absl::Seconds(1);
       if (start.init) break;
       continue;

@@ -52,6 +52,16 @@ struct SyncResult {
   // What the runtime has after the sync (the prober follows its containers).
   ObservedPod observed;
   std::string pod_ip;
+  // Containers this sync tried to start and could not, as the kubelet counts
+  // them (kubelet_started_containers_errors_total): container_type
+  // ("container" or "init_container") and code (the waiting reason:
+  // ErrImagePull, CreateContainerConfigError, CreateContainerError,
+  // RunContainerError, PostStartHookError, ...).
+  struct StartError {
+    std::string container_type;
+    std::string code;
+  };
+  std::vector<StartError> start_errors;
 };
 
 // What the prober says about a pod's containers (by container id).
