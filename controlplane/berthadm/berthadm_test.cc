@@ -11,36 +11,12 @@
 #include "controlplane/berthadm/bootstrap_token.h"
 #include "controlplane/berthadm/ca_pin.h"
 #include "controlplane/berthadm/cluster_info_jws.h"
+#include "controlplane/berthadm/test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace berth::berthadm {
 namespace {
-
-// stdout of a shell command (the openssl CLI, as an independent check).
-std::string Shell(const std::string& command) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  EXPECT_EQ(pclose(p), 0) << command;
-  return std::string(absl::StripAsciiWhitespace(out));
-}
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/berthadm-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { (void)RemoveAll(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 TEST(BootstrapTokenTest, GeneratedTokensParseAndDiffer) {
   auto a = GenerateBootstrapToken();

@@ -1,0 +1,41 @@
+// Test helpers: a shell command's output (the openssl CLI as an independent
+// check) and a temporary directory removed at the end.
+#pragma once
+
+#include <stdlib.h>
+
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/strip.h"
+#include "common/fs.h"
+#include "gtest/gtest.h"
+
+namespace berth::berthadm {
+
+// stdout of a shell command (the openssl CLI, as an independent check).
+inline std::string Shell(const std::string& command) {
+  std::string out;
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  EXPECT_EQ(pclose(p), 0) << command;
+  return std::string(absl::StripAsciiWhitespace(out));
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/berthadm-test-XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~TempDir() { (void)RemoveAll(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace berth::berthadm
