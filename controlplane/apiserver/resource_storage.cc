@@ -151,7 +151,8 @@ Result<json> ResourceStorage::Get(const std::string& ns, const std::string& name
   return Decode(*kv);
 }
 
-Result<json> ResourceStorage::List(const std::string& ns, const ListQuery& query) {
+Result<ResourceStorage::ListEnd> ResourceStorage::ForEachListed(const std::string& ns, const ListQuery& query,
+                                                                 const ItemVisitor& each) {
   std::string prefix = NamespacePrefix(ns);
   store::ListOptions options;
   if (!query.continue_token.empty()) {
@@ -168,11 +169,13 @@ Result<json> ResourceStorage::List(const std::string& ns, const ListQuery& query
                                           "\": must be a positive integer"));
     }
   }
-  json items = json::array();
+  int64_t listed = 0;
   std::string next_start;
   int64_t revision = 0;
   while (true) {
-    options.limit = query.limit > 0 ? std::max<int64_t>(query.limit, 100) : 0;
+    // Pages of the store's values (all at the first page's revision), so a
+    // full list holds one page of stored values at a time, not every one.
+    options.limit = query.limit > 0 ? std::max<int64_t>(query.limit, 100) : kListPageSize;
     auto page = store_->List(prefix, options);
     if (!page.ok()) {
       if (page.status().code() == absl::StatusCode::kOutOfRange && !query.continue_token.empty()) {
@@ -189,7 +192,7 @@ Result<json> ResourceStorage::List(const std::string& ns, const ListQuery& query
     options.revision = page->revision;
     for (size_t i = 0; i < page->items.size(); ++i) {
       const auto& kv = page->items[i];
-      if (query.limit > 0 && static_cast<int64_t>(items.size()) >= query.limit) {
+      if (query.limit > 0 && listed >= query.limit) {
         next_start = kv.key.substr(prefix.size());
         break;
       }
@@ -198,22 +201,45 @@ Result<json> ResourceStorage::List(const std::string& ns, const ListQuery& query
       if (!Matches(*obj, query.labels, query.fields)) continue;
       obj->erase("kind");
       obj->erase("apiVersion");
-      items.push_back(std::move(*obj));
+      ++listed;
+      each(*obj);
     }
     if (!next_start.empty() || !page->more) break;
-    if (query.limit > 0 && static_cast<int64_t>(items.size()) >= query.limit) {
+    if (query.limit > 0 && listed >= query.limit) {
       next_start = page->continue_key.substr(prefix.size());
       break;
     }
     options.continue_key = page->continue_key;
   }
-  json list = {{"kind", kind_.list_kind},
-               {"apiVersion", ApiVersionOf(kind_)},
-               {"metadata", {{"resourceVersion", std::to_string(revision)}}},
-               {"items", std::move(items)}};
-  if (!next_start.empty()) list["metadata"]["continue"] = EncodeContinue(revision, next_start);
-  return list;
+  ListEnd list_end;
+  list_end.metadata = {{"resourceVersion", std::to_string(revision)}};
+  if (!next_start.empty()) list_end.metadata["continue"] = EncodeContinue(revision, next_start);
+  return list_end;
 }
+
+Result<json> ResourceStorage::List(const std::string& ns, const ListQuery& query) {
+  json items = json::array();
+  Result<ListEnd> end = ForEachListed(ns, query, [&](json& item) { items.push_back(std::move(item)); });
+  if (!end.ok()) return end.error();
+  return json{{"kind", kind_.list_kind},
+              {"apiVersion", ApiVersionOf(kind_)},
+              {"metadata", std::move(end->metadata)},
+              {"items", std::move(items)}};
+}
+
+Result<std::string> ResourceStorage::ListJson(const std::string& ns, const ListQuery& query) {
+  std::string out = absl::StrCat("{\"apiVersion\":", json(ApiVersionOf(kind_)).dump(), ",\"items\":[");
+  bool first = true;
+  Result<ListEnd> end = ForEachListed(ns, query, [&](json& item) {
+    if (!first) out.push_back(',');
+    first = false;
+    out += item.dump();
+  });
+  if (!end.ok()) return end.error();
+  absl::StrAppend(&out, "],\"kind\":", json(kind_.list_kind).dump(), ",\"metadata\":", end->metadata.dump(), "}");
+  return out;
+}
+
 
 Result<json> ResourceStorage::PrepareAndValidate(json& obj, const json* old) const {
   if (kind_.set_defaults) kind_.set_defaults(obj);

@@ -87,6 +87,19 @@ class ResourceStorage {
   Result<nlohmann::json> Get(const std::string& ns, const std::string& name);
   // A List object (items without kind/apiVersion, as the API writes them).
   Result<nlohmann::json> List(const std::string& ns, const ListQuery& query);
+  // The same List as JSON text, encoded item by item: a list of many objects
+  // never holds them all as JSON trees at once.
+  Result<std::string> ListJson(const std::string& ns, const ListQuery& query);
+
+  // Every listed item in key order (without kind/apiVersion), then the list's
+  // metadata (resourceVersion, continue).
+  struct ListEnd {
+    nlohmann::json metadata;
+  };
+  using ItemVisitor = std::function<void(nlohmann::json& item)>;
+  Result<ListEnd> ForEachListed(const std::string& ns, const ListQuery& query, const ItemVisitor& each);
+  // Stored values read per store page when a list has no limit.
+  static constexpr int64_t kListPageSize = 1000;
   Result<nlohmann::json> Create(const std::string& ns, nlohmann::json obj, const WriteOptions& options);
 
   // Reads the current object, lets `mutate` make the new one from it and

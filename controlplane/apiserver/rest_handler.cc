@@ -330,6 +330,11 @@ Result<ListQuery> ParseListQuery(const QueryParams& query, ResourceStorage* stor
 void RestHandler::List(const RestRequest& r, ResourceStorage* storage) {
   Result<ListQuery> query = ParseListQuery(r.query, storage);
   if (!query.ok()) return WriteError(r.writer, query.error());
+  if (r.response_type == MediaType::kJson) {
+    Result<std::string> text = storage->ListJson(r.info.namespace_, *query);
+    if (!text.ok()) return WriteError(r.writer, text.error());
+    return r.writer.Send(200, {{"Content-Type", "application/json"}}, std::move(*text));
+  }
   Result<json> list = storage->List(r.info.namespace_, *query);
   if (!list.ok()) return WriteError(r.writer, list.error());
   if (r.response_type == MediaType::kTable) {
