@@ -54,8 +54,14 @@ void SchedulerCache::AddToNode(const PodInfo& pod) {
   node.nonzero_requested.Add(pod.nonzero_requests);
   node.used_ports.insert(node.used_ports.end(), pod.host_ports.begin(), pod.host_ports.end());
   node.pods.push_back(&pod);
-  if (pod.HasPodAffinity()) ++node.pods_with_affinity;
-  if (!pod.required_anti_affinity.empty()) ++node.pods_with_required_anti_affinity;
+  if (pod.HasPodAffinity()) {
+    ++node.pods_with_affinity;
+    ++pods_with_affinity_;
+  }
+  if (!pod.required_anti_affinity.empty()) {
+    ++node.pods_with_required_anti_affinity;
+    ++pods_with_required_anti_affinity_;
+  }
 }
 
 void SchedulerCache::RemoveFromNode(const PodInfo& pod) {
@@ -69,8 +75,14 @@ void SchedulerCache::RemoveFromNode(const PodInfo& pod) {
     if (used != node.used_ports.end()) node.used_ports.erase(used);
   }
   std::erase(node.pods, &pod);
-  if (pod.HasPodAffinity()) --node.pods_with_affinity;
-  if (!pod.required_anti_affinity.empty()) --node.pods_with_required_anti_affinity;
+  if (pod.HasPodAffinity()) {
+    --node.pods_with_affinity;
+    --pods_with_affinity_;
+  }
+  if (!pod.required_anti_affinity.empty()) {
+    --node.pods_with_required_anti_affinity;
+    --pods_with_required_anti_affinity_;
+  }
   DropNodeIfEmpty(pod.node_name);
 }
 

@@ -64,6 +64,9 @@ class SchedulerCache {
   size_t pod_count() const { return pods_.size(); }
   // Bumped by every change, so that callers can tell their precomputation is stale.
   uint64_t generation() const { return generation_; }
+  // Pods in the cache with any pod (anti-)affinity term / a required anti-affinity term.
+  int64_t pods_with_affinity() const { return pods_with_affinity_; }
+  int64_t pods_with_required_anti_affinity() const { return pods_with_required_anti_affinity_; }
 
  private:
   struct PodEntry {
@@ -80,6 +83,8 @@ class SchedulerCache {
   std::unordered_map<std::string, size_t> node_index_;
   std::unordered_map<std::string, std::unique_ptr<PodEntry>> pods_;
   uint64_t generation_ = 0;
+  int64_t pods_with_affinity_ = 0;
+  int64_t pods_with_required_anti_affinity_ = 0;
 };
 
 }  // namespace berth::scheduler
