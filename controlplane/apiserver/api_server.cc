@@ -61,6 +61,15 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
     server->served_[ServedKey(kind.group, kind.version, kind.resource)] = Served{storage.get(), cache.get()};
     if (kind.group.empty() && kind.resource == "namespaces") namespaces = storage.get();
     if (kind.group.empty() && kind.resource == "pods") pods = storage.get();
+    if (kind.group.empty() && kind.resource == "secrets") {
+      ResourceStorage* secrets = storage.get();
+      server->bootstrap_tokens_ = std::make_unique<BootstrapTokenAuthenticator>(
+          [secrets](const std::string& name) -> std::optional<nlohmann::json> {
+            auto secret = secrets->Get("kube-system", name);
+            if (!secret.ok()) return std::nullopt;
+            return std::move(*secret);
+          });
+    }
     if (kind.namespaced) namespaced.push_back(storage.get());
     server->caches_.push_back(std::move(cache));
     server->storages_.push_back(std::move(storage));
@@ -104,6 +113,11 @@ void ApiServer::Handle(const HttpRequest& request, ResponseWriter& writer) {
     user = *request.certificate_user;
   } else if (!token.empty()) {
     const UserInfo* found = tokens_ ? tokens_->Authenticate(token) : nullptr;
+    std::optional<UserInfo> bootstrap;
+    if (found == nullptr && bootstrap_tokens_ && BootstrapTokenAuthenticator::LooksLikeBootstrapToken(token)) {
+      bootstrap = bootstrap_tokens_->Authenticate(token);
+      found = bootstrap ? &*bootstrap : nullptr;
+    }
     if (found == nullptr) return WriteError(writer, UnauthorizedError());
     user = *found;
   } else {

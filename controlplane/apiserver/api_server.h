@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "controlplane/apiserver/authentication.h"
+#include "controlplane/apiserver/bootstrap_token_auth.h"
 #include "controlplane/apiserver/authorization.h"
 #include "controlplane/apiserver/discovery.h"
 #include "controlplane/apiserver/encryption.h"
@@ -62,6 +63,7 @@ class ApiServer {
   ApiServerOptions options_;
   store::Store* store_ = nullptr;
   std::unique_ptr<TokenAuthenticator> tokens_;
+  std::unique_ptr<BootstrapTokenAuthenticator> bootstrap_tokens_;
   std::unique_ptr<EncryptionConfig> encryption_;
   std::vector<std::unique_ptr<ResourceStorage>> storages_;
   std::map<std::string, Served> served_;  // "group/version/resource"

@@ -1,0 +1,106 @@
+// Bootstrap token authentication against the real berth-controlplane, with
+// kubectl: the token Secret berthadm writes makes the token a user
+// (system:bootstrap:<id>); a wrong secret, an expired token or a deleted
+// Secret is refused with 401.
+#include <stdlib.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/fs.h"
+#include "controlplane/berthadm/bootstrap_token.h"
+#include "e2e/controlplane/controlplane_process.h"
+#include "e2e/controlplane/netns_environment.h"
+
+namespace berth::e2e {
+namespace {
+
+using ::testing::HasSubstr;
+
+const auto* const kNetns = ::testing::AddGlobalTestEnvironment(new NetnsEnvironment("berth-bte2e-"));
+
+class BootstrapTokenE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/berth-bte2e-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    auto cp = ControlPlaneProcess::Start({.root = root_});
+    ASSERT_TRUE(cp.ok()) << cp.status();
+    cp_ = std::move(*cp);
+    auto admin = cp_->Kubeconfig("admin");
+    ASSERT_TRUE(admin.ok()) << admin.status();
+    admin_ = *admin;
+  }
+  void TearDown() override {
+    if (HasFailure() && cp_) std::cerr << "controlplane log:\n" << cp_->LogTail() << "\n";
+    cp_.reset();
+    (void)RemoveAll(root_);
+  }
+
+  // A kubeconfig that authenticates with `token` only (no client certificate).
+  std::string TokenKubeconfig(const std::string& token) {
+    std::string dir = root_ + "/home-token";
+    EXPECT_TRUE(MkdirAll(dir).ok());
+    std::string path = dir + "/kubeconfig";
+    EXPECT_TRUE(AtomicWriteFile(path,
+                                absl::StrCat("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n"
+                                             "    server: ", cp_->server(), "\n    certificate-authority: ",
+                                             cp_->pki(), "/ca.crt\nusers:\n- name: t\n  user:\n    token: ", token,
+                                             "\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: t\n"
+                                             "current-context: c\n"),
+                                0600)
+                    .ok());
+    return path;
+  }
+
+  void CreateSecret(const nlohmann::json& secret) {
+    std::string file = root_ + "/secret.json";
+    ASSERT_TRUE(AtomicWriteFile(file, secret.dump()).ok());
+    auto out = Kubectl(admin_, {"apply", "-f", file});
+    ASSERT_TRUE(out.ok()) << out.status();
+  }
+
+  std::string root_, admin_;
+  std::unique_ptr<ControlPlaneProcess> cp_;
+};
+
+TEST_F(BootstrapTokenE2eTest, ATokenFromItsSecretIsABootstrapperUntilItGoes) {
+  berthadm::BootstrapToken token{"abcdef", "0123456789abcdef"};
+  // Before its Secret exists: 401.
+  auto before = Kubectl(TokenKubeconfig(token.ToString()), {"get", "--raw", "/version"});
+  ASSERT_FALSE(before.ok());
+  EXPECT_THAT(std::string(before.status().message()), HasSubstr("Unauthorized"));
+
+  CreateSecret(berthadm::BootstrapTokenSecret(token, absl::Hours(1), absl::Now(), "e2e"));
+  auto version = Kubectl(TokenKubeconfig(token.ToString()), {"get", "--raw", "/version"});
+  EXPECT_TRUE(version.ok()) << version.status();
+  // Authenticated as system:bootstrap:abcdef, which may not list pods.
+  auto pods = Kubectl(TokenKubeconfig(token.ToString()), {"get", "pods", "-n", "kube-system"});
+  ASSERT_FALSE(pods.ok());
+  EXPECT_THAT(std::string(pods.status().message()), HasSubstr("system:bootstrap:abcdef"));
+
+  auto wrong = Kubectl(TokenKubeconfig("abcdef.fedcba9876543210"), {"get", "--raw", "/version"});
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_THAT(std::string(wrong.status().message()), HasSubstr("Unauthorized"));
+
+  // Expired: the same Secret with an expiration in the past.
+  nlohmann::json expired = berthadm::BootstrapTokenSecret(token, absl::Hours(1), absl::Now() - absl::Hours(2), "e2e");
+  CreateSecret(expired);
+  auto late = Kubectl(TokenKubeconfig(token.ToString()), {"get", "--raw", "/version"});
+  ASSERT_FALSE(late.ok());
+  EXPECT_THAT(std::string(late.status().message()), HasSubstr("Unauthorized"));
+
+  CreateSecret(berthadm::BootstrapTokenSecret(token, absl::Hours(1), absl::Now(), "e2e"));
+  ASSERT_TRUE(Kubectl(TokenKubeconfig(token.ToString()), {"get", "--raw", "/version"}).ok());
+  ASSERT_TRUE(Kubectl(admin_, {"delete", "secret", "-n", "kube-system", "bootstrap-token-abcdef"}).ok());
+  auto gone = Kubectl(TokenKubeconfig(token.ToString()), {"get", "--raw", "/version"});
+  ASSERT_FALSE(gone.ok());
+  EXPECT_THAT(std::string(gone.status().message()), HasSubstr("Unauthorized"));
+}
+
+}  // namespace
+}  // namespace berth::e2e
