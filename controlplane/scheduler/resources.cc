@@ -14,10 +14,16 @@ auto FindScalar(const std::vector<std::pair<std::string, int64_t>>& scalar, absl
 
 }  // namespace
 
-int64_t Resources::Get(absl::string_view name) const {
-  if (name == "cpu") return milli_cpu;
-  if (name == "memory") return memory;
-  if (name == "ephemeral-storage") return ephemeral_storage;
+ResourceKind KindOfResource(absl::string_view name) {
+  if (name == "cpu") return ResourceKind::kCpu;
+  if (name == "memory") return ResourceKind::kMemory;
+  if (name == "ephemeral-storage") return ResourceKind::kEphemeralStorage;
+  return ResourceKind::kScalar;
+}
+
+int64_t Resources::Get(absl::string_view name) const { return Get(KindOfResource(name), name); }
+
+int64_t Resources::GetScalar(absl::string_view name) const {
   auto it = FindScalar(scalar, name);
   return it != scalar.end() && it->first == name ? it->second : 0;
 }

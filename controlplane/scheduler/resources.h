@@ -19,6 +19,9 @@ namespace berth::scheduler {
 inline constexpr int64_t kDefaultMilliCpuRequest = 100;
 inline constexpr int64_t kDefaultMemoryRequest = 200 * 1024 * 1024;
 
+enum class ResourceKind { kCpu, kMemory, kEphemeralStorage, kScalar };
+ResourceKind KindOfResource(absl::string_view name);
+
 struct Resources {
   int64_t milli_cpu = 0;
   int64_t memory = 0;
@@ -28,6 +31,17 @@ struct Resources {
 
   // The amount of `name` (0 when absent); cpu is in millicores.
   int64_t Get(absl::string_view name) const;
+  // The same without comparing names for cpu, memory and ephemeral-storage.
+  int64_t Get(ResourceKind kind, absl::string_view name) const {
+    switch (kind) {
+      case ResourceKind::kCpu: return milli_cpu;
+      case ResourceKind::kMemory: return memory;
+      case ResourceKind::kEphemeralStorage: return ephemeral_storage;
+      case ResourceKind::kScalar: break;
+    }
+    return GetScalar(name);
+  }
+  int64_t GetScalar(absl::string_view name) const;
   void Set(absl::string_view name, int64_t amount);
   void Add(const Resources& other);
   void Subtract(const Resources& other);

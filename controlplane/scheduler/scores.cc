@@ -53,13 +53,13 @@ constexpr char kHostnameLabel[] = "kubernetes.io/hostname";
 
 int64_t ResourcesFitScore(const PodInfo& pod, const NodeState& node, const ScoreConfig& config) {
   int64_t total = 0, weights = 0;
-  for (const auto& [resource, weight] : config.resources) {
-    int64_t capacity = node.info.allocatable.Get(resource);
+  for (const ScoredResource& r : config.resources) {
+    int64_t capacity = node.info.allocatable.Get(r.kind, r.name);
     if (capacity == 0) continue;
-    int64_t requested = node.nonzero_requested.Get(resource) + pod.nonzero_requests.Get(resource);
-    total += weight * (config.strategy == ScoreConfig::Strategy::kLeastAllocated ? LeastAllocated(requested, capacity)
+    int64_t requested = node.nonzero_requested.Get(r.kind, r.name) + pod.nonzero_requests.Get(r.kind, r.name);
+    total += r.weight * (config.strategy == ScoreConfig::Strategy::kLeastAllocated ? LeastAllocated(requested, capacity)
                                                                                  : MostAllocated(requested, capacity));
-    weights += weight;
+    weights += r.weight;
   }
   return weights == 0 ? 0 : total / weights;
 }
@@ -68,10 +68,11 @@ int64_t BalancedAllocationScore(const PodInfo& pod, const NodeState& node, const
   double fractions[8];
   size_t n = 0;
   double sum = 0;
-  for (const auto& [resource, weight] : config.resources) {
-    int64_t capacity = node.info.allocatable.Get(resource);
+  for (const ScoredResource& r : config.resources) {
+    int64_t capacity = node.info.allocatable.Get(r.kind, r.name);
     if (capacity == 0 || n == std::size(fractions)) continue;
-    double fraction = static_cast<double>(node.requested.Get(resource) + pod.requests.Get(resource)) / capacity;
+    double fraction =
+        static_cast<double>(node.requested.Get(r.kind, r.name) + pod.requests.Get(r.kind, r.name)) / capacity;
     fractions[n++] = std::min(fraction, 1.0);
     sum += fractions[n - 1];
   }
@@ -221,22 +222,31 @@ void ScoreNodes(const CycleState& state, const SchedulerCache& cache, const std:
                 const ScoreConfig& config, std::vector<int64_t>* totals) {
   const PodInfo& pod = *state.pod;
   totals->assign(nodes.size(), 0);
+  bool any_taints = false;
   for (size_t i = 0; i < nodes.size(); ++i) {
     (*totals)[i] = config.resources_fit_weight * ResourcesFitScore(pod, *nodes[i], config) +
                    config.balanced_allocation_weight * BalancedAllocationScore(pod, *nodes[i], config);
+    any_taints = any_taints || !nodes[i]->info.taints.empty();
   }
   std::vector<int64_t> scores;
   auto add = [&](int64_t weight) {
     for (size_t i = 0; i < nodes.size(); ++i) (*totals)[i] += weight * scores[i];
   };
-  TaintTolerationScores(pod, nodes, &scores);
-  add(config.taint_toleration_weight);
+  if (any_taints) {
+    TaintTolerationScores(pod, nodes, &scores);
+    add(config.taint_toleration_weight);
+  } else {
+    // No PreferNoSchedule taint anywhere: every node scores the maximum.
+    for (int64_t& total : *totals) total += config.taint_toleration_weight * kMaxNodeScore;
+  }
   if (!pod.preferred_node_affinity.empty()) {
     NodeAffinityScores(pod, nodes, &scores);
     add(config.node_affinity_weight);
   }
-  InterPodAffinityScores(pod, cache, nodes, config, &scores);
-  add(config.inter_pod_affinity_weight);
+  if (pod.HasPodAffinity() || cache.pods_with_affinity() > 0) {
+    InterPodAffinityScores(pod, cache, nodes, config, &scores);
+    add(config.inter_pod_affinity_weight);
+  }
   if (!pod.spread_constraints.empty()) {
     TopologySpreadScores(pod, cache, nodes, &scores);
     add(config.topology_spread_weight);

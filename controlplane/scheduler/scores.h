@@ -14,13 +14,19 @@ namespace berth::scheduler {
 
 inline constexpr int64_t kMaxNodeScore = 100;
 
+struct ScoredResource {
+  std::string name;
+  int64_t weight = 1;
+  ResourceKind kind = KindOfResource(name);
+};
+
 struct ScoreConfig {
   // NodeResourcesFit's scoring strategy: spread pods (LeastAllocated, the
   // default) or pack them (MostAllocated, bin packing).
   enum class Strategy { kLeastAllocated, kMostAllocated };
   Strategy strategy = Strategy::kLeastAllocated;
   // Resources NodeResourcesFit and BalancedAllocation look at, with weights.
-  std::vector<std::pair<std::string, int64_t>> resources = {{"cpu", 1}, {"memory", 1}};
+  std::vector<ScoredResource> resources = {{"cpu", 1}, {"memory", 1}};
   // Plugin weights (kube-scheduler's defaults).
   int64_t resources_fit_weight = 1;
   int64_t balanced_allocation_weight = 1;
