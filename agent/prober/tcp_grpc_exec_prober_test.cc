@@ -18,6 +18,7 @@
 #include "agent/prober/grpc_prober.h"
 #include "agent/prober/prober.h"
 #include "agent/prober/tcp_prober.h"
+#include "agent/prober/testing/grpc_health_server.h"
 
 namespace berth::agent::prober {
 namespace {
@@ -98,37 +99,17 @@ TEST(TcpProberTest, ProberUsesNamedPortAndPodIp) {
   EXPECT_EQ(prober.Run(probe, ProbeTarget{&c, "id", ""}, absl::Seconds(2)).result, ProbeResult::kUnknown);
 }
 
-// Answers every method no other service claims with UNIMPLEMENTED, as any
-// gRPC server does for a service it lacks. (A server needs one service of its
-// own before gRPC adds its default health service.)
-class UnimplementedService : public grpc::CallbackGenericService {
-  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext*) override {
-    class Reactor : public grpc::ServerGenericBidiReactor {
-     public:
-      Reactor() { Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "unknown service")); }
-      void OnDone() override { delete this; }
-    };
-    return new Reactor;
-  }
-};
-
 class GrpcProberTest : public ::testing::Test {
  protected:
   void StartServer(bool with_health) {
-    grpc::EnableDefaultHealthCheckService(with_health);
-    grpc::ServerBuilder builder;
-    builder.RegisterCallbackGenericService(&generic_);
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
+    health_ = testing::StartGrpcHealthServer("127.0.0.1:0", with_health);
+    ASSERT_NE(health_->server, nullptr);
+    server_ = health_->server.get();
+    port_ = health_->port;
     ASSERT_GT(port_, 0);
   }
-  void TearDown() override {
-    if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-    grpc::EnableDefaultHealthCheckService(false);
-  }
-  UnimplementedService generic_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<testing::GrpcHealthServer> health_;
+  grpc::Server* server_ = nullptr;
   int port_ = 0;
 };
 

@@ -179,17 +179,16 @@ absl::StatusOr<std::string> AgentTest::Get(const std::string& target) {
   return out;
 }
 
-void AgentTest::OnNodeNetwork(const std::function<void()>& fn) {
-  if (!runtime_ || runtime_->host_netns().empty()) {
-    fn();
-    return;
-  }
-  std::string path = "/run/netns/" + runtime_->host_netns();
+namespace {
+
+// Runs `fn` on a thread whose network namespace is `path`'s.
+absl::Status OnNetwork(const std::string& path, const std::function<void()>& fn) {
+  absl::Status entered;
   std::thread t([&] {
     // setns(CLONE_NEWNET) changes only this thread's network namespace.
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
-      ADD_FAILURE() << "setns " << path << ": " << strerror(errno);
+      entered = ErrnoError("setns " + path);
       if (fd >= 0) close(fd);
       return;
     }
@@ -197,6 +196,33 @@ void AgentTest::OnNodeNetwork(const std::function<void()>& fn) {
     fn();
   });
   t.join();
+  return entered;
+}
+
+}  // namespace
+
+void AgentTest::OnNodeNetwork(const std::function<void()>& fn) {
+  if (!runtime_ || runtime_->host_netns().empty()) {
+    fn();
+    return;
+  }
+  absl::Status st = OnNetwork("/run/netns/" + runtime_->host_netns(), fn);
+  if (!st.ok()) ADD_FAILURE() << st;
+}
+
+absl::Status AgentTest::InPodNetwork(const std::string& pod_name, const std::string& container,
+                                     const std::function<void()>& fn) {
+  ASSIGN_OR_RETURN(std::string id, RunningContainerId(pod_name, container));
+  ASSIGN_OR_RETURN(auto status, client_->ContainerStatus(id, /*verbose=*/true));
+  // The runtime's verbose info: {"pid":N,...}.
+  auto it = status.info().find("info");
+  if (it == status.info().end()) return absl::NotFoundError("no verbose info for container " + id);
+  auto pid_at = it->second.find("\"pid\":");
+  int pid = 0;
+  if (pid_at == std::string::npos || (pid = atoi(it->second.c_str() + pid_at + 6)) <= 0) {
+    return absl::NotFoundError(absl::StrCat("no pid in the info of container ", id, ": ", it->second));
+  }
+  return OnNetwork(absl::StrCat("/proc/", pid, "/ns/net"), fn);
 }
 
 absl::Status AgentTest::StartAgentWithPodNetwork() {
@@ -209,7 +235,12 @@ absl::Status AgentTest::StartAgentWithPodNetwork() {
                                       runtime_->root(), R"(/ipam"}}]})");
   RETURN_IF_ERROR(runtime_->UsePodNetwork(conflist, kPlugins));
   const std::string& ns = runtime_->host_netns();
-  RETURN_IF_ERROR(RunCommand({"ip", "-n", ns, "link", "add", "node0", "type", "dummy"}, absl::Seconds(20)).status());
+  // The node's own address on a veth (this kernel has no dummy links; both
+  // ends live and die with the namespace).
+  RETURN_IF_ERROR(RunCommand({"ip", "-n", ns, "link", "add", "node0", "type", "veth", "peer", "name", "node0p"},
+                             absl::Seconds(20))
+                      .status());
+  RETURN_IF_ERROR(RunCommand({"ip", "-n", ns, "link", "set", "node0p", "up"}, absl::Seconds(20)).status());
   RETURN_IF_ERROR(
       RunCommand({"ip", "-n", ns, "addr", "add", absl::StrCat(kNodeIp, "/32"), "dev", "node0"}, absl::Seconds(20))
           .status());

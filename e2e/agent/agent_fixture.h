@@ -38,7 +38,7 @@ class AgentTest : public ::testing::Test {
   // StartAgent, then the agent again inside a network namespace of its own
   // with a CNI bridge network (Debian's reference plugins) so that pods get
   // addresses (httpGet / tcpSocket / grpc probes reach them there). The node
-  // gets kNodeIp on a dummy link (hostNetwork pods' address). FailedPrecondition
+  // gets kNodeIp on a veth (hostNetwork pods' address). FailedPrecondition
   // when the plugins are missing (the test skips).
   absl::Status StartAgentWithPodNetwork();
   absl::Status WaitForHealthz();
@@ -46,6 +46,10 @@ class AgentTest : public ::testing::Test {
   // Runs `fn` on a thread inside the node's network namespace (or here when
   // the agent has none).
   void OnNodeNetwork(const std::function<void()>& fn);
+  // Runs `fn` on a thread inside the network namespace of the pod's running
+  // `container` (a server there listens on the pod IP).
+  absl::Status InPodNetwork(const std::string& pod_name, const std::string& container,
+                            const std::function<void()>& fn);
 
   // Writes (atomically) or removes a manifest in the static pod dir.
   absl::Status WriteManifest(const std::string& file, const std::string& text);

@@ -5,6 +5,7 @@
 // until it succeeds.
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "agent/prober/testing/grpc_health_server.h"
 #include "e2e/agent/agent_fixture.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -44,44 +45,60 @@ auto ReadyIs(const std::string& want) {
   };
 }
 
-TEST_F(AgentTest, DISABLED_ProbesDriveReadinessAndRestarts) {
+TEST_F(AgentTest, ProbesDriveReadinessAndRestarts) {
   absl::Status started = StartAgentWithPodNetwork();
   if (absl::IsFailedPrecondition(started)) GTEST_SKIP() << started;
   AGENT_ASSERT_OK(started);
 
-  // The grpc target: a health server of the test's own in the node's network
-  // namespace, probed through a hostNetwork pod (its address is the node's).
-  std::unique_ptr<grpc::Server> grpc_server;
+  // grpc targets: health servers of the test's own, one in the node's
+  // network namespace, probed through a hostNetwork pod (its address is the
+  // node's), and one in the grpc pod's namespace on its pod IP (below).
+  std::unique_ptr<agent::prober::testing::GrpcHealthServer> node_health, pod_health;
   OnNodeNetwork([&] {
-    grpc::EnableDefaultHealthCheckService(true);
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort(absl::StrCat(kNodeIp, ":", kGrpcPort), grpc::InsecureServerCredentials());
-    grpc_server = builder.BuildAndStart();
+    node_health = agent::prober::testing::StartGrpcHealthServer(absl::StrCat(kNodeIp, ":", kGrpcPort));
   });
-  ASSERT_NE(grpc_server, nullptr);
-  grpc_server->GetHealthCheckService()->SetServingStatus(true);
+  ASSERT_NE(node_health->server, nullptr);
+  node_health->server->GetHealthCheckService()->SetServingStatus(true);
 
   AGENT_ASSERT_OK(WriteManifest("exec.yaml", ProbedPod("exec", "touch /tmp/alive /tmp/ready; exec sleep 3600", R"(
     readinessProbe: {exec: {command: [test, -f, /tmp/ready]}, periodSeconds: 1, failureThreshold: 1}
-    livenessProbe: {exec: {command: [test, -f, /tmp/alive]}, periodSeconds: 1, failureThreshold: 2}
+    livenessProbe: {exec: {command: [test, -f, /tmp/alive]}, initialDelaySeconds: 1, periodSeconds: 1, failureThreshold: 2}
 )")));
   AGENT_ASSERT_OK(WriteManifest("http.yaml", ProbedPod("http",
       "mkdir -p /www && echo ok > /www/healthz && exec httpd -f -p 8080 -h /www", R"(
     ports: [{name: web, containerPort: 8080}]
     readinessProbe: {httpGet: {path: /healthz, port: web}, periodSeconds: 1, failureThreshold: 1}
 )")));
+  // The liveness probes wait a second: the first probe runs as the container
+  // starts (see agent/prober/README.md), before its shell made the file or
+  // httpd listens, and a failure there would restart it.
   AGENT_ASSERT_OK(WriteManifest("tcp.yaml", ProbedPod("tcp", "mkdir -p /www && httpd -p 9090 -h /www; exec sleep 3600", R"(
-    livenessProbe: {tcpSocket: {port: 9090}, periodSeconds: 1, failureThreshold: 1}
+    livenessProbe: {tcpSocket: {port: 9090}, initialDelaySeconds: 1, periodSeconds: 1, failureThreshold: 1}
 )")));
-  AGENT_ASSERT_OK(WriteManifest("grpc.yaml", ProbedPod("grpc", "exec sleep 3600", absl::StrCat(R"(
+  AGENT_ASSERT_OK(WriteManifest("grpchost.yaml", ProbedPod("grpchost", "exec sleep 3600", absl::StrCat(R"(
     readinessProbe: {grpc: {port: )", kGrpcPort, R"(}, periodSeconds: 1, failureThreshold: 1}
 )"), "  hostNetwork: true\n")));
+  AGENT_ASSERT_OK(WriteManifest("grpc.yaml", ProbedPod("grpc", "exec sleep 3600", absl::StrCat(R"(
+    readinessProbe: {grpc: {port: )", kGrpcPort, R"(}, periodSeconds: 1, failureThreshold: 1}
+)"))));
   AGENT_ASSERT_OK(WriteManifest("startup.yaml", ProbedPod("startup", "exec sleep 3600", R"(
     startupProbe: {exec: {command: [test, -f, /tmp/started]}, periodSeconds: 1, failureThreshold: 60}
     readinessProbe: {exec: {command: ["true"]}, periodSeconds: 1}
 )")));
 
-  for (const char* name : {"exec", "http", "tcp", "grpc"}) {
+  // The grpc pod is not ready until a health server listens on its pod IP.
+  auto grpc_pod = WaitForPod("grpc-e2e-node", [](const k8s::Pod& p) {
+    return p.status.phase == "Running" && !p.status.podIP.empty();
+  }, absl::Seconds(60));
+  AGENT_ASSERT_OK(grpc_pod.status());
+  EXPECT_EQ(ReadyOf(*grpc_pod), "False");
+  AGENT_ASSERT_OK(InPodNetwork("grpc-e2e-node", "app", [&] {
+    pod_health = agent::prober::testing::StartGrpcHealthServer(absl::StrCat(grpc_pod->status.podIP, ":", kGrpcPort));
+  }));
+  ASSERT_NE(pod_health->server, nullptr);
+  pod_health->server->GetHealthCheckService()->SetServingStatus(true);
+
+  for (const char* name : {"exec", "http", "tcp", "grpchost", "grpc"}) {
     auto pod = WaitForPod(absl::StrCat(name, "-e2e-node"), IsRunningAndReady, absl::Seconds(60));
     AGENT_ASSERT_OK(pod.status());
     EXPECT_EQ(Restarts(*pod), 0) << name;
@@ -105,8 +122,9 @@ TEST_F(AgentTest, DISABLED_ProbesDriveReadinessAndRestarts) {
   // Readiness toggles Ready both ways, without restarting anything.
   AGENT_ASSERT_OK(Exec("exec-e2e-node", "app", {"rm", "/tmp/ready"}).status());
   AGENT_ASSERT_OK(Exec("http-e2e-node", "app", {"rm", "/www/healthz"}).status());
-  grpc_server->GetHealthCheckService()->SetServingStatus(false);
-  for (const char* name : {"exec", "http", "grpc"}) {
+  node_health->server->GetHealthCheckService()->SetServingStatus(false);
+  pod_health->server->GetHealthCheckService()->SetServingStatus(false);
+  for (const char* name : {"exec", "http", "grpchost", "grpc"}) {
     auto pod = WaitForPod(absl::StrCat(name, "-e2e-node"), ReadyIs("False"), absl::Seconds(20));
     AGENT_ASSERT_OK(pod.status());
     EXPECT_EQ(pod->status.phase, "Running") << name;
@@ -120,8 +138,9 @@ TEST_F(AgentTest, DISABLED_ProbesDriveReadinessAndRestarts) {
   AGENT_ASSERT_OK(WaitForEvent({"Unhealthy", "Readiness probe failed", "http-e2e-node"}, absl::Seconds(5)));
   AGENT_ASSERT_OK(Exec("exec-e2e-node", "app", {"touch", "/tmp/ready"}).status());
   AGENT_ASSERT_OK(Exec("http-e2e-node", "app", {"sh", "-c", "echo ok > /www/healthz"}).status());
-  grpc_server->GetHealthCheckService()->SetServingStatus(true);
-  for (const char* name : {"exec", "http", "grpc"}) {
+  node_health->server->GetHealthCheckService()->SetServingStatus(true);
+  pod_health->server->GetHealthCheckService()->SetServingStatus(true);
+  for (const char* name : {"exec", "http", "grpchost", "grpc"}) {
     auto pod = WaitForPod(absl::StrCat(name, "-e2e-node"), ReadyIs("True"), absl::Seconds(20));
     AGENT_ASSERT_OK(pod.status());
     EXPECT_EQ(Restarts(*pod), 0) << name;
@@ -150,13 +169,12 @@ TEST_F(AgentTest, DISABLED_ProbesDriveReadinessAndRestarts) {
                    absl::Seconds(5)));
 
   // Removing the pods first: the grpc pod's probe target goes away with the server.
-  for (const char* f : {"exec.yaml", "http.yaml", "tcp.yaml", "grpc.yaml", "startup.yaml"}) {
+  for (const char* f : {"exec.yaml", "http.yaml", "tcp.yaml", "grpchost.yaml", "grpc.yaml", "startup.yaml"}) {
     AGENT_ASSERT_OK(RemoveManifest(f));
   }
-  for (const char* name : {"exec", "http", "tcp", "grpc", "startup"}) {
+  for (const char* name : {"exec", "http", "tcp", "grpchost", "grpc", "startup"}) {
     AGENT_ASSERT_OK(WaitForNoPod(absl::StrCat(name, "-e2e-node"), absl::Seconds(30)));
   }
-  grpc_server->Shutdown();
 }
 
 TEST_F(AgentTest, LivenessFailureUnderRestartPolicyNeverStopsForGood) {
