@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <memory>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "agent/container_exit_watch.h"
 #include "agent/log_follower.h"
 #include "common/status_macros.h"
 
@@ -59,6 +61,8 @@ absl::StatusOr<LogsOptions> ParseLogsArgs(const std::vector<std::string>& args) 
       ASSIGN_OR_RETURN(options.ns, take());
     } else if (arg == "--pod-logs-dir") {
       ASSIGN_OR_RETURN(options.pod_logs_dir, take());
+    } else if (arg == "--state-dir") {
+      ASSIGN_OR_RETURN(options.state_dir, take());
     } else if (arg == "--tail") {
       ASSIGN_OR_RETURN(std::string n, take());
       if (!absl::SimpleAtoi(n, &options.tail) || options.tail < -1) {
@@ -170,6 +174,17 @@ int RunLogsCommand(const std::vector<std::string>& args) {
   auto path = FindContainerLog(*options);
   if (!path.ok()) return fail(path.status());
 
+  // Found before the log is read: an exit after this is seen by the watch.
+  std::unique_ptr<ContainerExitWatch> exit_watch;
+  if (options->follow) {
+    auto watch = ContainerExitWatch::Start(options->state_dir, *path);
+    if (watch.ok()) {
+      exit_watch = std::move(*watch);
+    } else if (!absl::IsNotFound(watch.status())) {
+      return fail(watch.status());
+    }
+  }
+
   LogPrinter printer(options->timestamps);
   std::vector<std::string> initial;
   bool started = false;
@@ -185,17 +200,24 @@ int RunLogsCommand(const std::vector<std::string>& args) {
   for (size_t i = TailStart(initial, options->tail); i < initial.size(); ++i) printer.Append(initial[i], &out);
   initial.clear();
   started = true;
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  std::fflush(stdout);
+  auto flush = [&out] {
+    bool ok = out.empty() || (std::fwrite(out.data(), 1, out.size(), stdout) == out.size() && std::fflush(stdout) == 0);
+    out.clear();
+    return ok;
+  };
+  if (!flush()) return 1;
   if (!options->follow) return 0;
   while (true) {
-    out.clear();
-    struct pollfd p = {follower.inotify_fd(), POLLIN, 0};
-    if (poll(&p, 1, -1) < 0 && errno != EINTR) return fail(absl::InternalError("poll inotify"));
-    if (auto s = follower.Poll(); !s.ok()) return fail(s);
-    if (!out.empty()) {
-      if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) return 1;
+    // The shim renames exit.json in only after the container's last output is
+    // in the log: once it is there, one more read of the log ends the follow.
+    if (exit_watch && exit_watch->Exited()) {
+      if (auto s = follower.Poll(); !s.ok()) return fail(s);
+      return flush() ? 0 : 1;
     }
+    struct pollfd p[2] = {{follower.inotify_fd(), POLLIN, 0}, {exit_watch ? exit_watch->inotify_fd() : -1, POLLIN, 0}};
+    if (poll(p, 2, -1) < 0 && errno != EINTR) return fail(absl::InternalError("poll inotify"));
+    if (auto s = follower.Poll(); !s.ok()) return fail(s);
+    if (!flush()) return 1;
   }
 }
 

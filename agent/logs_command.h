@@ -1,11 +1,14 @@
 // `berth-agent logs POD [-n NS] [-c CONTAINER] [-f] [--tail N] [-p|--previous]
-//  [--timestamps] [--pod-logs-dir DIR]`: a container's log as `kubectl logs`
+//  [--timestamps] [--pod-logs-dir DIR] [--state-dir DIR]`: a container's log as `kubectl logs`
 // prints it (the messages of the CRI log lines; with --timestamps each line
 // starts with its RFC 3339 time). The log is found under the pod logs dir
 // (`<dir>/<ns>_<pod>_<uid>/<container>/<restart>.log`, the newest pod of that
 // name; the highest restart number, or the one before it with --previous).
 // -f follows the file across the shim's rotations (log_follower.h) until
-// interrupted.
+// the container writing it exits (container_exit_watch.h, found in
+// --state-dir), then ends with 0, as `kubectl logs -f` does; it never moves
+// on to a restart's new file. A log no container in the state dir writes
+// (a removed container's, or another runtime's) is followed until interrupted.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +28,7 @@ struct LogsOptions {
   bool timestamps = false;
   int64_t tail = -1;  // -1: all
   std::string pod_logs_dir = "/var/log/pods";
+  std::string state_dir = "/var/lib/berth";  // the runtime's: where -f learns that the container exited
 };
 
 // Parses the words after `logs`; bad input names the flag and value.

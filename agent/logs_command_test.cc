@@ -18,6 +18,8 @@ TEST(LogsArgsTest, ParsesKubectlFlags) {
   EXPECT_TRUE(options->timestamps);
   EXPECT_EQ(options->ns, "kube-system");
   EXPECT_TRUE(ParseLogsArgs({"web", "--previous"})->previous);
+  EXPECT_EQ(options->state_dir, "/var/lib/berth");
+  EXPECT_EQ(ParseLogsArgs({"web", "--state-dir", "/srv/berth"})->state_dir, "/srv/berth");
 }
 
 TEST(LogsArgsTest, BadInputNamesIt) {

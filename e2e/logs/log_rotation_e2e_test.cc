@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <thread>
@@ -85,14 +86,25 @@ class LogsProcess {
     }
     return absl::OkStatus();
   }
-  // Waits for the process to exit on its own.
-  absl::StatusOr<int> Wait() {
+  // Waits (at most `timeout`) for the process to exit on its own, reading its output.
+  absl::StatusOr<int> Wait(absl::Duration timeout = absl::Seconds(30)) {
+    int64_t deadline = MonotonicNanos() + absl::ToInt64Nanoseconds(timeout);
+    char buf[65536];
+    for (;;) {
+      int64_t left_ms = (deadline - MonotonicNanos()) / 1000000;
+      if (left_ms <= 0) return absl::DeadlineExceededError(absl::StrCat("logs did not exit; output: ", output_));
+      struct pollfd p = {out_, POLLIN, 0};
+      poll(&p, 1, static_cast<int>(std::min<int64_t>(left_ms, 100)));
+      ssize_t n = p.revents != 0 ? read(out_, buf, sizeof(buf)) : -1;
+      if (n > 0) {
+        output_.append(buf, static_cast<size_t>(n));
+        continue;
+      }
+      if (n == 0) break;  // its stdout closed: it is exiting
+    }
     int status = 0;
     if (waitpid(pid_, &status, 0) != pid_) return absl::InternalError("waitpid");
     pid_ = -1;
-    char buf[65536];
-    ssize_t n;
-    while ((n = read(out_, buf, sizeof(buf))) > 0) output_.append(buf, static_cast<size_t>(n));
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
   const std::string& output() const { return output_; }
@@ -146,6 +158,7 @@ class LogRotationE2eTest : public CriE2eTest {
     auto pod_id = client_->RunPodSandbox(pod_);
     EXPECT_TRUE(pod_id.ok()) << pod_id.status();
     if (!pod_id.ok()) return "";
+    pod_id_ = *pod_id;
     config_ = MinimalContainerConfig("writer", kBusybox, {"sh", "-c", script});
     config_.set_log_path("writer/0.log");
     auto id = CreateAndStart(*pod_id, pod_, config_);
@@ -168,6 +181,9 @@ class LogRotationE2eTest : public CriE2eTest {
   }
   std::string PodLogsDir() const { return runtime_->root() + "/logs"; }
 
+  std::string StateDir() const { return runtime_->root() + "/state"; }
+
+  std::string pod_id_;
   v1::PodSandboxConfig pod_;
   v1::ContainerConfig config_;
 };
@@ -226,23 +242,75 @@ TEST_F(LogRotationE2eTest, FastWriterStaysUnderLimitAndFollowSeesEveryLineOnce) 
   std::string listing;
   for (const auto& [name, size] : files) absl::StrAppend(&listing, name, " ", size, "; ");
   ASSERT_EQ(files.size(), static_cast<size_t>(kMaxFiles)) << listing;
-  auto it = files.begin();
-  EXPECT_EQ(it->first, "0.log") << listing;
-  ++it;
-  EXPECT_TRUE(absl::EndsWith(it->first, ".gz")) << listing;
-  std::string gz = ReadFile(dir + "/" + it->first).value_or("");
+  EXPECT_EQ(files.begin()->first, "0.log") << listing;
+  // Rotation order is the name without ".gz" (two rotations in one second:
+  // "0.log.<second>" then "0.log.<second>.<nanos>", and "<second>.gz" would
+  // sort after "<second>.<nanos>" by the whole name).
+  std::vector<std::pair<std::string, int64_t>> rotated(std::next(files.begin()), files.end());
+  std::sort(rotated.begin(), rotated.end(), [](const auto& a, const auto& b) {
+    return *Keys({{a.first, 0}}).begin() < *Keys({{b.first, 0}}).begin();
+  });
+  EXPECT_TRUE(absl::EndsWith(rotated[0].first, ".gz")) << listing;
+  std::string gz = ReadFile(dir + "/" + rotated[0].first).value_or("");
   ASSERT_GE(gz.size(), 2u);
   EXPECT_EQ(static_cast<unsigned char>(gz[0]), 0x1f);  // gzip magic
   EXPECT_EQ(static_cast<unsigned char>(gz[1]), 0x8b);
-  ++it;
-  EXPECT_FALSE(absl::EndsWith(it->first, ".gz")) << listing;
-  EXPECT_LE(it->second, kMaxSize);
+  EXPECT_FALSE(absl::EndsWith(rotated[1].first, ".gz")) << listing;
+  EXPECT_LE(rotated[1].second, kMaxSize);
 
   // Without -f: the live file's last messages.
   E2E_ASSERT_OK_AND_ASSIGN(auto tail, LogsProcess::Start({"rotate", "--tail", "2", "--pod-logs-dir", PodLogsDir()}));
   EXPECT_EQ(*tail->Wait(), 0);
   EXPECT_EQ(tail->output(), absl::StrCat("line ", kLines - 1,
                                          " abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz\ndone\n"));
+}
+
+TEST_F(LogRotationE2eTest, FollowEndsWhenTheContainerExitsAndDoesNotMoveToItsRestart) {
+  constexpr int kExitLines = 20000;  // about 1.3 MB: the log rotates on the way out
+  std::string id = Start("restart", absl::StrCat("mkfifo /tmp/go; echo ready; cat /tmp/go >/dev/null; i=0; "
+                                                 "while [ $i -lt ", kExitLines, " ]; do echo \"line $i "
+                                                 "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz\"; "
+                                                 "i=$((i+1)); done; echo last; exit 3"));
+  ASSERT_FALSE(id.empty());
+  E2E_ASSERT_OK(WaitForLog(" stdout F ready\n"));
+  E2E_ASSERT_OK_AND_ASSIGN(auto follow, LogsProcess::Start({"restart", "-f", "-c", "writer", "--pod-logs-dir",
+                                                            PodLogsDir(), "--state-dir", StateDir()}));
+  E2E_ASSERT_OK(follow->ReadUntil("ready\n", absl::Seconds(20)));
+
+  // The next instance (as the kubelet's restart makes it: attempt 1, 1.log)
+  // writes into the same dir while the follower is on 0.log.
+  v1::ContainerConfig next = MinimalContainerConfig("writer", kBusybox, {"sh", "-c", "echo next-instance; exec sleep 3600"});
+  next.mutable_metadata()->set_attempt(1);
+  next.set_log_path("writer/1.log");
+  E2E_ASSERT_OK(CreateAndStart(pod_id_, pod_, next).status());
+
+  E2E_ASSERT_OK(client_->ExecSync(id, {"sh", "-c", "echo go > /tmp/go"}, 10));
+  // The follower ends by itself once the container exits, with every line once.
+  E2E_ASSERT_OK_AND_ASSIGN(int rc, follow->Wait(absl::Seconds(60)));
+  EXPECT_EQ(rc, 0);
+  EXPECT_FALSE(absl::StrContains(follow->output(), "next-instance")) << "followed into the restart's log";
+  std::vector<std::string> lines = absl::StrSplit(follow->output(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), static_cast<size_t>(kExitLines + 2)) << "first: " << lines.front() << " last: " << lines.back();
+  EXPECT_EQ(lines.front(), "ready");
+  EXPECT_EQ(lines.back(), "last");
+  int wrong = 0;
+  for (int i = 0; i < kExitLines; ++i) {
+    if (!absl::StartsWith(lines[i + 1], absl::StrCat("line ", i, " ")) && wrong++ < 5) {
+      ADD_FAILURE() << "line " << i + 1 << " is \"" << lines[i + 1] << "\"";
+    }
+  }
+  EXPECT_EQ(wrong, 0);
+  // It rotated on the way: the follower read across that.
+  EXPECT_GE(LogFiles(LogDir()).size(), 2u);
+
+  // A new follower takes the newest instance; --previous shows the exited one.
+  E2E_ASSERT_OK_AND_ASSIGN(auto newest, LogsProcess::Start({"restart", "-f", "-c", "writer", "--pod-logs-dir",
+                                                            PodLogsDir(), "--state-dir", StateDir()}));
+  E2E_EXPECT_OK(newest->ReadUntil("next-instance\n", absl::Seconds(20)));
+  E2E_ASSERT_OK_AND_ASSIGN(auto previous, LogsProcess::Start({"restart", "-p", "-c", "writer", "--tail", "1",
+                                                              "--pod-logs-dir", PodLogsDir()}));
+  EXPECT_EQ(*previous->Wait(), 0);
+  EXPECT_EQ(previous->output(), "last\n");
 }
 
 TEST_F(LogRotationE2eTest, ReopenContainerLogAfterAnExternalRotation) {
