@@ -42,11 +42,6 @@ void AddTermScores(const std::vector<AffinityTerm>& terms, const PodInfo& target
   }
 }
 
-bool HasAllKeys(const Labels& labels, const std::vector<const TopologySpreadConstraint*>& constraints) {
-  return std::all_of(constraints.begin(), constraints.end(),
-                     [&labels](const TopologySpreadConstraint* c) { return labels.contains(c->topology_key); });
-}
-
 constexpr char kHostnameLabel[] = "kubernetes.io/hostname";
 
 }  // namespace
@@ -157,26 +152,16 @@ void TopologySpreadScores(const PodInfo& pod, const SchedulerCache& cache, const
     if (!c.do_not_schedule) soft.push_back(&c);
   }
   if (soft.empty()) return;
-  // Domains among the feasible nodes; nodes lacking a key are ignored (score 0).
-  std::vector<bool> ignored(nodes.size(), false);
-  std::vector<absl::flat_hash_map<std::string, int64_t>> counts(soft.size());
-  size_t scored_nodes = 0;
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    const Labels& labels = nodes[i]->info.labels;
-    if (!HasAllKeys(labels, soft)) {
-      ignored[i] = true;
-      continue;
+  const size_t k = soft.size();
+  // The node's value for every constraint's key (false when one is missing).
+  auto resolve = [&soft, k](const Labels& labels, const std::string** values) {
+    for (size_t c = 0; c < k; ++c) {
+      auto it = labels.find(soft[c]->topology_key);
+      if (it == labels.end()) return false;
+      values[c] = &it->second;
     }
-    ++scored_nodes;
-    for (size_t c = 0; c < soft.size(); ++c) {
-      if (soft[c]->topology_key != kHostnameLabel) counts[c].emplace(labels.at(soft[c]->topology_key), 0);
-    }
-  }
-  std::vector<double> weights(soft.size());
-  for (size_t c = 0; c < soft.size(); ++c) {
-    size_t size = soft[c]->topology_key == kHostnameLabel ? scored_nodes : counts[c].size();
-    weights[c] = std::log(static_cast<double>(size + 2));
-  }
+    return true;
+  };
   auto matching_pods = [&pod](const NodeState& node, const TopologySpreadConstraint& c) {
     int64_t n = 0;
     for (const PodInfo* existing : node.pods) {
@@ -184,12 +169,35 @@ void TopologySpreadScores(const PodInfo& pod, const SchedulerCache& cache, const
     }
     return n;
   };
+  // Domains among the feasible nodes; nodes lacking a key are ignored (score 0).
+  std::vector<const std::string*> node_values(nodes.size() * k, nullptr);
+  std::vector<bool> ignored(nodes.size(), false);
+  std::vector<absl::flat_hash_map<std::string, int64_t>> counts(k);
+  size_t scored_nodes = 0;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (!resolve(nodes[i]->info.labels, &node_values[i * k])) {
+      ignored[i] = true;
+      continue;
+    }
+    ++scored_nodes;
+    for (size_t c = 0; c < k; ++c) {
+      if (soft[c]->topology_key != kHostnameLabel) counts[c].emplace(*node_values[i * k + c], 0);
+    }
+  }
+  std::vector<double> weights(k);
+  for (size_t c = 0; c < k; ++c) {
+    size_t size = soft[c]->topology_key == kHostnameLabel ? scored_nodes : counts[c].size();
+    weights[c] = std::log(static_cast<double>(size + 2));
+  }
+  std::vector<const std::string*> values(k);
   for (const NodeState* node : cache.nodes()) {
-    const Labels& labels = node->info.labels;
-    if (!HasAllKeys(labels, soft) || !MatchesNodeSelectorAndAffinity(pod, node->info)) continue;
-    for (size_t c = 0; c < soft.size(); ++c) {
+    if (node->pods.empty() || !resolve(node->info.labels, values.data()) ||
+        !MatchesNodeSelectorAndAffinity(pod, node->info)) {
+      continue;
+    }
+    for (size_t c = 0; c < k; ++c) {
       if (soft[c]->topology_key == kHostnameLabel) continue;
-      auto domain = counts[c].find(labels.at(soft[c]->topology_key));
+      auto domain = counts[c].find(*values[c]);
       if (domain != counts[c].end()) domain->second += matching_pods(*node, *soft[c]);
     }
   }
@@ -197,10 +205,9 @@ void TopologySpreadScores(const PodInfo& pod, const SchedulerCache& cache, const
   for (size_t i = 0; i < nodes.size(); ++i) {
     if (ignored[i]) continue;
     double score = 0;
-    for (size_t c = 0; c < soft.size(); ++c) {
-      int64_t count = soft[c]->topology_key == kHostnameLabel
-                          ? matching_pods(*nodes[i], *soft[c])
-                          : counts[c].at(nodes[i]->info.labels.at(soft[c]->topology_key));
+    for (size_t c = 0; c < k; ++c) {
+      int64_t count = soft[c]->topology_key == kHostnameLabel ? matching_pods(*nodes[i], *soft[c])
+                                                              : counts[c].find(*node_values[i * k + c])->second;
       score += static_cast<double>(count) * weights[c] + static_cast<double>(soft[c]->max_skew - 1);
     }
     (*out)[i] = static_cast<int64_t>(std::round(score));
