@@ -23,7 +23,7 @@ packages=(
   # HTTP/WebSocket servers (streaming, API server) and the embedded control-plane store
   libboost-dev libsqlite3-dev
   # tests
-  libgtest-dev libgmock-dev iproute2 dbus busybox-static util-linux procps psmisc
+  libgtest-dev libgmock-dev iproute2 dbus busybox-static util-linux procps psmisc curl openssl
   # peers measured side by side: containerd with runc, and conmon
   containerd runc conmon containernetworking-plugins
   # a real registry for the image-pull tests

@@ -102,5 +102,17 @@ TEST(AuthorizerTest, PathsAndAnonymous) {
   EXPECT_FALSE(authz.Authorize(review).allowed);
 }
 
+TEST(AuthorizerTest, AnyoneMayReadClusterInfoOnly) {
+  Authorizer authorizer(nullptr);
+  UserInfo anonymous = AnonymousUser();
+  EXPECT_TRUE(authorizer.Authorize(Res(anonymous, "get", "", "configmaps", "kube-public", "cluster-info")).allowed);
+  EXPECT_FALSE(authorizer.Authorize(Res(anonymous, "update", "", "configmaps", "kube-public", "cluster-info")).allowed);
+  EXPECT_FALSE(authorizer.Authorize(Res(anonymous, "list", "", "configmaps", "kube-public", "")).allowed);
+  EXPECT_FALSE(authorizer.Authorize(Res(anonymous, "get", "", "configmaps", "kube-system", "cluster-info")).allowed);
+  EXPECT_FALSE(authorizer.Authorize(Res(anonymous, "get", "", "secrets", "kube-public", "cluster-info")).allowed);
+  UserInfo bootstrapper = User("system:bootstrap:abcdef", {"system:bootstrappers"});
+  EXPECT_TRUE(authorizer.Authorize(Res(bootstrapper, "get", "", "configmaps", "kube-public", "cluster-info")).allowed);
+}
+
 }  // namespace
 }  // namespace berth::apiserver

@@ -12,6 +12,8 @@
 #include "absl/time/clock.h"
 #include "common/fs.h"
 #include "controlplane/berthadm/bootstrap_token.h"
+#include "controlplane/berthadm/ca_pin.h"
+#include "controlplane/berthadm/cluster_info.h"
 #include "e2e/controlplane/controlplane_process.h"
 #include "e2e/controlplane/netns_environment.h"
 
@@ -100,6 +102,34 @@ TEST_F(BootstrapTokenE2eTest, ATokenFromItsSecretIsABootstrapperUntilItGoes) {
   auto gone = Kubectl(TokenKubeconfig(token.ToString()), {"get", "--raw", "/version"});
   ASSERT_FALSE(gone.ok());
   EXPECT_THAT(std::string(gone.status().message()), HasSubstr("Unauthorized"));
+}
+
+TEST_F(BootstrapTokenE2eTest, JoinDiscoversTheClusterFromAnonymousClusterInfo) {
+  berthadm::BootstrapToken token{"abcdef", "0123456789abcdef"};
+  auto ca = ReadFile(cp_->pki() + "/ca.crt");
+  ASSERT_TRUE(ca.ok());
+  std::string file = root_ + "/cluster-info.json";
+  ASSERT_TRUE(AtomicWriteFile(file, berthadm::ClusterInfoConfigMap(berthadm::ClusterInfoKubeconfig(cp_->server(), *ca),
+                                                                  {token})
+                                        .dump())
+                  .ok());
+  ASSERT_TRUE(Kubectl(admin_, {"apply", "-f", file}).ok());
+  // No credentials at all (kubectl would prompt for a password, so curl, as
+  // join fetches it): cluster-info is readable, nothing else is.
+  auto anonymous_get = [&](const std::string& path) {
+    return RunCommand({"/usr/bin/curl", "-sS", "--fail", "--cacert", cp_->pki() + "/ca.crt", cp_->server() + path},
+                      absl::Seconds(30));
+  };
+  auto fetched = anonymous_get("/api/v1/namespaces/kube-public/configmaps/cluster-info");
+  ASSERT_TRUE(fetched.ok()) << fetched.status();
+  auto denied = anonymous_get("/api/v1/namespaces/kube-public/configmaps");
+  ASSERT_FALSE(denied.ok());
+  EXPECT_THAT(std::string(denied.status().message()), HasSubstr("401"));
+  auto found = berthadm::DiscoverFromClusterInfo(nlohmann::json::parse(*fetched), token,
+                                                 {*berthadm::CaCertHash(*ca)});
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->server, cp_->server());
+  EXPECT_EQ(found->ca_pem, *ca);
 }
 
 }  // namespace
