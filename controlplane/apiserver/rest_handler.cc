@@ -264,7 +264,7 @@ void RestHandler::Serve(const RestRequest& r, ResourceStorage* storage, WatchCac
     return WriteError(r.writer, MethodNotAllowedError(r.http.method, info.path));
   }
   if (info.verb == "get") return Get(r, storage);
-  if (info.verb == "list") return List(r, storage);
+  if (info.verb == "list") return List(r, storage, cache);
   if (info.verb == "watch") return Watch(r, storage, cache);
   if (info.verb == "create") {
     if (!info.name.empty()) return WriteError(r.writer, MethodNotAllowedError(r.http.method, info.path));
@@ -327,9 +327,63 @@ Result<ListQuery> ParseListQuery(const QueryParams& query, ResourceStorage* stor
 
 }  // namespace
 
-void RestHandler::List(const RestRequest& r, ResourceStorage* storage) {
+bool RestHandler::ListFromCache(const RestRequest& r, ResourceStorage* storage, WatchCache* cache,
+                                const ListQuery& query) {
+  // As kube-apiserver: resourceVersion "" must be consistent (the store);
+  // "0" is any state (limit is not applied); NotOlderThan N needs the cache
+  // at N or later; Exact and continue tokens go to the store.
+  if (cache == nullptr || !query.continue_token.empty()) return false;
+  bool any = query.resource_version == "0" && query.resource_version_match != "Exact";
+  bool not_older = query.resource_version_match == "NotOlderThan" && !query.resource_version.empty() &&
+                   query.limit == 0;
+  if (!any && !not_older) return false;
+  int64_t min_revision = 0;
+  absl::SimpleAtoi(query.resource_version, &min_revision);
+  absl::StatusOr<CachedList> cached = cache->ListState(storage->NamespacePrefix(r.info.namespace_));
+  if (!cached.ok() || cached->revision < min_revision) return false;
+  const auto& kind = storage->kind();
+  bool filter = !query.labels.Empty() || !query.fields.Empty();
+  std::string rv = std::to_string(cached->revision);
+  if (r.response_type == MediaType::kJson && !filter) {
+    size_t bytes = 0;
+    for (const auto& obj : cached->objects) bytes += obj->size() + 1;
+    std::string out;
+    out.reserve(bytes + 256);
+    absl::StrAppend(&out, "{\"apiVersion\":", json(ApiVersionOf(kind)).dump(), ",\"items\":[");
+    for (size_t i = 0; i < cached->objects.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      out += *cached->objects[i];
+    }
+    absl::StrAppend(&out, "],\"kind\":", json(kind.list_kind).dump(), ",\"metadata\":{\"resourceVersion\":\"", rv,
+                    "\"}}");
+    r.writer.Send(200, {{"Content-Type", "application/json"}}, std::move(out));
+    return true;
+  }
+  json items = json::array();
+  for (const auto& text : cached->objects) {
+    json obj = json::parse(*text, nullptr, false);
+    if (!obj.is_object() || !storage->Matches(obj, query.labels, query.fields)) continue;
+    obj.erase("kind");
+    obj.erase("apiVersion");
+    items.push_back(std::move(obj));
+  }
+  json list = {{"kind", kind.list_kind}, {"apiVersion", ApiVersionOf(kind)},
+               {"metadata", {{"resourceVersion", rv}}}, {"items", std::move(items)}};
+  if (r.response_type == MediaType::kTable) {
+    std::vector<const json*> rows;
+    for (const auto& item : list["items"]) rows.push_back(&item);
+    WriteObject(r.writer, 200, ToTable(kind, rows, QueryValue(r.query, "includeObject"), list["metadata"]),
+                MediaType::kJson);
+  } else {
+    WriteObject(r.writer, 200, list, r.response_type);
+  }
+  return true;
+}
+
+void RestHandler::List(const RestRequest& r, ResourceStorage* storage, WatchCache* cache) {
   Result<ListQuery> query = ParseListQuery(r.query, storage);
   if (!query.ok()) return WriteError(r.writer, query.error());
+  if (ListFromCache(r, storage, cache, *query)) return;
   if (r.response_type == MediaType::kJson) {
     Result<std::string> text = storage->ListJson(r.info.namespace_, *query);
     if (!text.ok()) return WriteError(r.writer, text.error());

@@ -45,7 +45,10 @@ class RestHandler {
 
  private:
   void Get(const RestRequest& r, ResourceStorage* storage);
-  void List(const RestRequest& r, ResourceStorage* storage);
+  void List(const RestRequest& r, ResourceStorage* storage, WatchCache* cache);
+  // A list that need not be consistent (resourceVersion=0, or NotOlderThan a
+  // revision the cache has), from the watch cache; false when it cannot be.
+  bool ListFromCache(const RestRequest& r, ResourceStorage* storage, WatchCache* cache, const ListQuery& query);
   void Watch(const RestRequest& r, ResourceStorage* storage, WatchCache* cache);
   void Create(const RestRequest& r, ResourceStorage* storage);
   void Update(const RestRequest& r, ResourceStorage* storage);

@@ -159,10 +159,40 @@ absl::StatusOr<std::unique_ptr<WatchCache>> WatchCache::Start(store::Store* stor
                                                               ObjectDecoder decoder,
                                                               WatchCacheOptions options) {
   std::unique_ptr<WatchCache> cache(new WatchCache(store, std::move(prefix), std::move(decoder), options));
-  ASSIGN_OR_RETURN(int64_t current, store->CurrentRevision());
-  RETURN_IF_ERROR(cache->OpenWatch(current + 1));
+  RETURN_IF_ERROR(cache->Sync());
   cache->thread_ = std::thread([c = cache.get()] { c->Run(); });
   return cache;
+}
+
+absl::Status WatchCache::Sync() {
+  if (!options_.keep_state) {
+    ASSIGN_OR_RETURN(int64_t current, store_->CurrentRevision());
+    return OpenWatch(current + 1);
+  }
+  // Page through the store at one revision, then watch from the next.
+  std::map<std::string, std::shared_ptr<const std::string>> state;
+  store::ListOptions options;
+  options.limit = options_.initial_list_page;
+  while (true) {
+    ASSIGN_OR_RETURN(store::ListResult page, store_->List(prefix_, options));
+    options.revision = page.revision;
+    for (const auto& kv : page.items) {
+      auto obj = decoder_(kv.key, kv.value, kv.mod_revision);
+      if (!obj.ok()) {
+        BERTH_LOG(Warning) << "watch cache: cannot decode" << Kv("key", kv.key)
+                           << Kv("error", obj.status().ToString());
+        continue;
+      }
+      state.emplace(kv.key, std::make_shared<const std::string>(obj->dump()));
+    }
+    if (!page.more) break;
+    options.continue_key = page.continue_key;
+  }
+  RETURN_IF_ERROR(OpenWatch(options.revision + 1));
+  std::lock_guard lock(mu_);
+  state_ = std::move(state);
+  synced_ = true;
+  return absl::OkStatus();
 }
 
 absl::Status WatchCache::OpenWatch(int64_t from_revision) {
@@ -215,8 +245,7 @@ void WatchCache::Run() {
         std::lock_guard lock(mu_);
         if (stopping_) return;
       }
-      auto current = store_->CurrentRevision();
-      if (current.ok() && OpenWatch(*current + 1).ok()) break;
+      if (Sync().ok()) break;
       std::this_thread::sleep_for(std::chrono::seconds(1));  // backoff while the store is away
     }
   }
@@ -225,6 +254,13 @@ void WatchCache::Run() {
 void WatchCache::Publish(std::vector<CachedEventPtr> events, int64_t progress) {
   std::lock_guard lock(mu_);
   for (auto& event : events) {
+    if (synced_) {
+      if (event->type == CachedEvent::Type::kDeleted) {
+        state_.erase(event->key);
+      } else {
+        state_[event->key] = std::make_shared<const std::string>(event->object_json);
+      }
+    }
     history_.push_back(event);
     for (Subscription* sub : subscribers_) sub->Push(event, options_.max_pending_per_watcher);
   }
@@ -238,6 +274,8 @@ void WatchCache::Publish(std::vector<CachedEventPtr> events, int64_t progress) {
 
 void WatchCache::EndAll(const absl::Status& why) {
   std::lock_guard lock(mu_);
+  synced_ = false;  // reloaded by the next Sync
+  state_.clear();
   for (Subscription* sub : subscribers_) sub->End(why);
   subscribers_.clear();
 }
@@ -262,6 +300,18 @@ absl::StatusOr<std::unique_ptr<EventSource>> WatchCache::Subscribe(int64_t from_
   }
   subscribers_.push_back(sub.get());
   return std::unique_ptr<EventSource>(std::move(sub));
+}
+
+absl::StatusOr<CachedList> WatchCache::ListState(const std::string& key_prefix) const {
+  std::lock_guard lock(mu_);
+  if (!synced_) return absl::UnavailableError(absl::StrCat("the watch cache for ", prefix_, " holds no state"));
+  CachedList list;
+  list.revision = revision_;
+  for (auto it = state_.lower_bound(key_prefix); it != state_.end() && absl::StartsWith(it->first, key_prefix);
+       ++it) {
+    list.objects.push_back(it->second);
+  }
+  return list;
 }
 
 int64_t WatchCache::revision() const {

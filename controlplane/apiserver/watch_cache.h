@@ -14,6 +14,7 @@
 #include <deque>
 #include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -69,6 +70,18 @@ struct WatchCacheOptions {
   size_t capacity = 1000;  // events kept for resuming watchers
   size_t max_pending_per_watcher = 10000;  // a watcher further behind is ended
   absl::Duration progress_interval = absl::Seconds(1);
+  // Keep every object under the prefix (as JSON text) so lists that need not
+  // be consistent (resourceVersion=0, NotOlderThan) are served from memory.
+  bool keep_state = true;
+  int64_t initial_list_page = 1000;  // store page size when loading the state
+};
+
+// Every object under a key prefix at one revision, as the watch cache holds
+// them: each object's JSON (kind, apiVersion and resourceVersion set), in key
+// order.
+struct CachedList {
+  int64_t revision = 0;
+  std::vector<std::shared_ptr<const std::string>> objects;
 };
 
 class WatchCache {
@@ -85,6 +98,11 @@ class WatchCache {
   absl::StatusOr<std::unique_ptr<EventSource>> Subscribe(int64_t from_revision,
                                                          const std::string& key_prefix);
 
+  // The objects whose key starts with key_prefix at the cache's revision;
+  // Unavailable while the cache has no state (keep_state off, or reloading
+  // after the store watch ended).
+  absl::StatusOr<CachedList> ListState(const std::string& key_prefix) const;
+
   // The revision every event up to which has been received.
   int64_t revision() const;
   size_t watchers() const;
@@ -94,6 +112,8 @@ class WatchCache {
  private:
   WatchCache(store::Store* store, std::string prefix, ObjectDecoder decoder, WatchCacheOptions options);
   void Run();
+  // Loads the state (keep_state) and opens the store watch after it.
+  absl::Status Sync();
   absl::Status OpenWatch(int64_t from_revision);
   void Publish(std::vector<CachedEventPtr> events, int64_t progress);
   void EndAll(const absl::Status& why);
@@ -110,6 +130,9 @@ class WatchCache {
   int64_t revision_ = 0;
   std::list<Subscription*> subscribers_;
   bool stopping_ = false;
+  // keep_state: key -> the object's JSON, valid at revision_ when synced_.
+  std::map<std::string, std::shared_ptr<const std::string>> state_;
+  bool synced_ = false;
 
   std::unique_ptr<store::Watcher> watcher_;  // owned by Run's thread after Start
   std::thread thread_;

@@ -166,5 +166,57 @@ TEST_F(WatchCacheTest, SlowWatcherEndedOthersUnaffected) {
   EXPECT_LE(got, 3u);
 }
 
+TEST_F(WatchCacheTest, StateLoadedAtStartThenFollowsEveryChange) {
+  // More objects than one load page, some in another namespace.
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_TRUE(store_->Create("/registry/pods/ns" + std::to_string(i % 2) + "/p" + std::to_string(i), Pod("p", i)).ok());
+  }
+  ASSERT_TRUE(store_->Create("/registry/other/x", Pod("x", 1)).ok());  // another resource
+  WatchCacheOptions options;
+  options.initial_list_page = 3;
+  auto cache = WatchCache::Start(store_.get(), "/registry/pods/", Decoder(), options);
+  ASSERT_TRUE(cache.ok()) << cache.status();
+  auto all = (*cache)->ListState("/registry/pods/");
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->revision, *store_->CurrentRevision());
+  ASSERT_EQ(all->objects.size(), 7u);
+  auto first = nlohmann::json::parse(*all->objects[0]);
+  EXPECT_EQ(first["metadata"]["name"], "p");
+  EXPECT_EQ(first["metadata"]["resourceVersion"], "1");
+  auto ns1_start = (*cache)->ListState("/registry/pods/ns1/");
+  ASSERT_TRUE(ns1_start.ok());
+  EXPECT_EQ(ns1_start->objects.size(), 3u);
+
+  // An update, a deletion and a create reach the state once the cache has them.
+  auto p0 = store_->Get("/registry/pods/ns0/p0");
+  ASSERT_TRUE(store_->Update("/registry/pods/ns0/p0", Pod("p0", 100), p0->mod_revision).ok());
+  ASSERT_TRUE(store_->Delete("/registry/pods/ns1/p1").ok());
+  auto last = store_->Create("/registry/pods/ns1/new", Pod("new", 1));
+  ASSERT_TRUE(last.ok());
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while ((*cache)->revision() < *last && absl::Now() < deadline) {
+    auto w = (*cache)->Subscribe(*last, "/registry/pods/");
+    ASSERT_TRUE(w.ok());
+    Collect(w->get(), 1);
+  }
+  auto now = (*cache)->ListState("/registry/pods/");
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->revision, *last);
+  ASSERT_EQ(now->objects.size(), 7u);
+  EXPECT_EQ(nlohmann::json::parse(*now->objects[0])["n"], 100);
+  auto ns1_list = (*cache)->ListState("/registry/pods/ns1/");
+  ASSERT_TRUE(ns1_list.ok());
+  std::vector<std::string> ns1;
+  for (const auto& text : ns1_list->objects) ns1.push_back(nlohmann::json::parse(*text)["metadata"]["name"]);
+  EXPECT_EQ(ns1, (std::vector<std::string>{"new", "p", "p"}));
+
+  // Without keep_state there is nothing to list.
+  WatchCacheOptions stateless;
+  stateless.keep_state = false;
+  auto bare = WatchCache::Start(store_.get(), "/registry/pods/", Decoder(), stateless);
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ((*bare)->ListState("/registry/pods/").status().code(), absl::StatusCode::kUnavailable);
+}
+
 }  // namespace
 }  // namespace berth::apiserver

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -314,6 +315,53 @@ TEST_F(ControlPlaneE2eTest, WatchSeesChanges) {
   ASSERT_TRUE(table.WaitFor("watched-1")) << table.Output();
   CreateObject(ConfigMap("watched-3"));
   EXPECT_TRUE(table.WaitFor("watched-3")) << table.Output();
+}
+
+TEST_F(ControlPlaneE2eTest, ListsThatNeedNotBeConsistentComeFromTheWatchCache) {
+  Admin({"create", "namespace", "listcache"});
+  json labeled = ConfigMap("cached-1");
+  labeled["metadata"]["labels"] = {{"cache", "yes"}};
+  CreateObject(labeled, "listcache");
+  CreateObject(ConfigMap("cached-2"), "listcache");
+  const std::string path = "/api/v1/namespaces/listcache/configmaps";
+  auto names = [](const json& list) {
+    std::vector<std::string> out;
+    for (const auto& item : list.value("items", json::array())) out.push_back(item["metadata"].value("name", ""));
+    return out;
+  };
+  // The consistent list (resourceVersion unset) is the store's, at revision R.
+  json consistent = json::parse(Admin({"get", "--raw", path}), nullptr, false);
+  ASSERT_TRUE(consistent.is_object());
+  EXPECT_EQ(names(consistent), (std::vector<std::string>{"cached-1", "cached-2"}));
+  int64_t r = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(consistent["metadata"].value("resourceVersion", ""), &r));
+  // NotOlderThan R: the cache's state at R or later, with both objects.
+  json not_older = json::parse(
+      Admin({"get", "--raw", absl::StrCat(path, "?resourceVersion=", r, "&resourceVersionMatch=NotOlderThan")}),
+      nullptr, false);
+  ASSERT_TRUE(not_older.is_object());
+  int64_t served_at = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(not_older["metadata"].value("resourceVersion", ""), &served_at));
+  EXPECT_GE(served_at, r);
+  EXPECT_EQ(names(not_older), (std::vector<std::string>{"cached-1", "cached-2"}));
+  // resourceVersion=0 with a label selector: only the labeled one.
+  json selected = json::parse(Admin({"get", "--raw", path + "?resourceVersion=0&labelSelector=cache%3Dyes"}),
+                              nullptr, false);
+  EXPECT_EQ(names(selected), (std::vector<std::string>{"cached-1"}));
+  // A deletion reaches the cache's lists (eventually: poll with a deadline).
+  Admin({"delete", "configmap", "cached-2", "-n", "listcache"});
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  std::vector<std::string> now;
+  while (absl::Now() < deadline) {
+    now = names(json::parse(Admin({"get", "--raw", path + "?resourceVersion=0"}), nullptr, false));
+    if (now.size() == 1) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(now, (std::vector<std::string>{"cached-1"}));
+  // resourceVersion=0 with a limit: the cache's whole state (as kube-apiserver, limit not applied).
+  json limited = json::parse(Admin({"get", "--raw", path + "?resourceVersion=0&limit=500"}), nullptr, false);
+  EXPECT_EQ(names(limited), (std::vector<std::string>{"cached-1"}));
+  EXPECT_FALSE(limited["metadata"].contains("continue"));
 }
 
 TEST_F(ControlPlaneE2eTest, BadInputRefusedWithStatus) {
