@@ -5,13 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "controlplane/scheduler/json_fields.h"
 
 namespace berth::scheduler {
 namespace {
-
-absl::Status Invalid(absl::string_view field, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
-}
 
 bool ParseInt(absl::string_view text, int64_t* out) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
@@ -22,11 +19,11 @@ bool ParseInt(absl::string_view text, int64_t* out) {
 // valid in node selectors (`numeric_ops`).
 absl::StatusOr<SelectorRequirement> ParseRequirement(const nlohmann::json& j, absl::string_view field,
                                                      bool numeric_ops) {
-  if (!j.is_object()) return Invalid(field, "must be an object");
+  if (!j.is_object()) return InvalidField(field, "must be an object");
   SelectorRequirement r;
   auto key = j.find("key");
   if (key == j.end() || !key->is_string() || key->get_ref<const std::string&>().empty()) {
-    return Invalid(absl::StrCat(field, ".key"), "Required value");
+    return InvalidField(absl::StrCat(field, ".key"), "Required value");
   }
   r.key = key->get<std::string>();
   auto op = j.find("operator");
@@ -44,13 +41,13 @@ absl::StatusOr<SelectorRequirement> ParseRequirement(const nlohmann::json& j, ab
   } else if (numeric_ops && op_text == "Lt") {
     r.op = SelectorRequirement::Op::kLt;
   } else {
-    return Invalid(absl::StrCat(field, ".operator"), absl::StrCat("Unsupported value: \"", op_text, "\""));
+    return InvalidField(absl::StrCat(field, ".operator"), absl::StrCat("Unsupported value: \"", op_text, "\""));
   }
   if (auto values = j.find("values"); values != j.end() && !values->is_null()) {
-    if (!values->is_array()) return Invalid(absl::StrCat(field, ".values"), "must be a list of strings");
+    if (!values->is_array()) return InvalidField(absl::StrCat(field, ".values"), "must be a list of strings");
     for (size_t i = 0; i < values->size(); ++i) {
       if (!(*values)[i].is_string()) {
-        return Invalid(absl::StrCat(field, ".values[", i, "]"), "must be a string");
+        return InvalidField(absl::StrCat(field, ".values[", i, "]"), "must be a string");
       }
       r.values.push_back((*values)[i].get<std::string>());
     }
@@ -58,15 +55,15 @@ absl::StatusOr<SelectorRequirement> ParseRequirement(const nlohmann::json& j, ab
   bool needs_values = r.op == SelectorRequirement::Op::kIn || r.op == SelectorRequirement::Op::kNotIn;
   bool one_value = r.op == SelectorRequirement::Op::kGt || r.op == SelectorRequirement::Op::kLt;
   if (needs_values && r.values.empty()) {
-    return Invalid(absl::StrCat(field, ".values"), absl::StrCat("must be specified when `operator` is '", op_text, "'"));
+    return InvalidField(absl::StrCat(field, ".values"), absl::StrCat("must be specified when `operator` is '", op_text, "'"));
   }
   if (!needs_values && !one_value && !r.values.empty()) {
-    return Invalid(absl::StrCat(field, ".values"), absl::StrCat("may not be specified when `operator` is '", op_text, "'"));
+    return InvalidField(absl::StrCat(field, ".values"), absl::StrCat("may not be specified when `operator` is '", op_text, "'"));
   }
   if (one_value) {
     int64_t ignored = 0;
     if (r.values.size() != 1 || !ParseInt(r.values[0], &ignored)) {
-      return Invalid(absl::StrCat(field, ".values"), "must be a single integer when `operator` is 'Gt' or 'Lt'");
+      return InvalidField(absl::StrCat(field, ".values"), "must be a single integer when `operator` is 'Gt' or 'Lt'");
     }
   }
   return r;
@@ -76,18 +73,12 @@ absl::StatusOr<std::vector<SelectorRequirement>> ParseRequirements(const nlohman
                                                                    bool numeric_ops) {
   std::vector<SelectorRequirement> out;
   if (j.is_null()) return out;
-  if (!j.is_array()) return Invalid(field, "must be a list");
+  if (!j.is_array()) return InvalidField(field, "must be a list");
   for (size_t i = 0; i < j.size(); ++i) {
     ASSIGN_OR_RETURN(auto r, ParseRequirement(j[i], absl::StrCat(field, "[", i, "]"), numeric_ops));
     out.push_back(std::move(r));
   }
   return out;
-}
-
-const nlohmann::json& Member(const nlohmann::json& j, const char* name) {
-  static const nlohmann::json kNull;
-  auto it = j.find(name);
-  return it == j.end() ? kNull : *it;
 }
 
 }  // namespace
@@ -117,13 +108,13 @@ bool SelectorRequirement::Matches(const Labels& labels) const {
 absl::StatusOr<LabelSelector> LabelSelector::FromJson(const nlohmann::json& j, absl::string_view field) {
   LabelSelector s;
   if (j.is_null()) return s;
-  if (!j.is_object()) return Invalid(field, "must be an object");
+  if (!j.is_object()) return InvalidField(field, "must be an object");
   s.nothing_ = false;
   const auto& match_labels = Member(j, "matchLabels");
   if (!match_labels.is_null()) {
-    if (!match_labels.is_object()) return Invalid(absl::StrCat(field, ".matchLabels"), "must be a map of strings");
+    if (!match_labels.is_object()) return InvalidField(absl::StrCat(field, ".matchLabels"), "must be a map of strings");
     for (const auto& [key, value] : match_labels.items()) {
-      if (!value.is_string()) return Invalid(absl::StrCat(field, ".matchLabels[", key, "]"), "must be a string");
+      if (!value.is_string()) return InvalidField(absl::StrCat(field, ".matchLabels[", key, "]"), "must be a string");
       s.requirements_.push_back({key, SelectorRequirement::Op::kIn, {value.get<std::string>()}});
     }
   }
@@ -146,7 +137,7 @@ bool LabelSelector::Matches(const Labels& labels) const {
 }
 
 absl::StatusOr<NodeSelector::Term> NodeSelector::ParseTerm(const nlohmann::json& j, absl::string_view field) {
-  if (!j.is_object()) return Invalid(field, "must be an object");
+  if (!j.is_object()) return InvalidField(field, "must be an object");
   Term term;
   ASSIGN_OR_RETURN(term.expressions,
                    ParseRequirements(Member(j, "matchExpressions"), absl::StrCat(field, ".matchExpressions"), true));
@@ -155,11 +146,11 @@ absl::StatusOr<NodeSelector::Term> NodeSelector::ParseTerm(const nlohmann::json&
   for (size_t i = 0; i < term.name_fields.size(); ++i) {
     const auto& r = term.name_fields[i];
     if (r.key != "metadata.name") {
-      return Invalid(absl::StrCat(fields_path, "[", i, "].key"),
+      return InvalidField(absl::StrCat(fields_path, "[", i, "].key"),
                      absl::StrCat("Unsupported value: \"", r.key, "\": supported values: \"metadata.name\""));
     }
     if ((r.op != SelectorRequirement::Op::kIn && r.op != SelectorRequirement::Op::kNotIn) || r.values.size() != 1) {
-      return Invalid(absl::StrCat(fields_path, "[", i, "]"),
+      return InvalidField(absl::StrCat(fields_path, "[", i, "]"),
                      "metadata.name takes operator In or NotIn with exactly one value");
     }
   }
@@ -168,10 +159,10 @@ absl::StatusOr<NodeSelector::Term> NodeSelector::ParseTerm(const nlohmann::json&
 
 absl::StatusOr<NodeSelector> NodeSelector::FromJson(const nlohmann::json& j, absl::string_view field) {
   NodeSelector s;
-  if (!j.is_object()) return Invalid(field, "must be an object");
+  if (!j.is_object()) return InvalidField(field, "must be an object");
   const auto& terms = Member(j, "nodeSelectorTerms");
   std::string terms_path = absl::StrCat(field, ".nodeSelectorTerms");
-  if (!terms.is_array() || terms.empty()) return Invalid(terms_path, "Required value: must have at least one node selector term");
+  if (!terms.is_array() || terms.empty()) return InvalidField(terms_path, "Required value: must have at least one node selector term");
   for (size_t i = 0; i < terms.size(); ++i) {
     ASSIGN_OR_RETURN(auto term, ParseTerm(terms[i], absl::StrCat(terms_path, "[", i, "]")));
     s.terms_.push_back(std::move(term));

@@ -3,30 +3,20 @@
 #include "absl/strings/str_cat.h"
 #include "api/k8s/quantity.h"
 #include "common/status_macros.h"
+#include "controlplane/scheduler/json_fields.h"
 
 namespace berth::scheduler {
 namespace {
 
-absl::Status Invalid(absl::string_view field, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
-}
-
-const nlohmann::json& Member(const nlohmann::json& j, const char* name) {
-  static const nlohmann::json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(name);
-  return it == j.end() ? kNull : *it;
-}
-
 absl::Status ParseResourceMap(const nlohmann::json& j, absl::string_view field, k8s::ResourceList* out) {
   if (j.is_null()) return absl::OkStatus();
-  if (!j.is_object()) return Invalid(field, "must be a map of resource quantities");
+  if (!j.is_object()) return InvalidField(field, "must be a map of resource quantities");
   for (const auto& [name, value] : j.items()) {
     std::string item = absl::StrCat(field, "[", name, "]");
     absl::StatusOr<k8s::Quantity> q = value.is_string()   ? k8s::Quantity::Parse(value.get<std::string>())
                                       : value.is_number() ? k8s::Quantity::Parse(value.dump())
                                                           : absl::InvalidArgumentError("must be a quantity");
-    if (!q.ok()) return Invalid(item, q.status().message());
+    if (!q.ok()) return InvalidField(item, q.status().message());
     (*out)[name] = *q;
   }
   return absl::OkStatus();
@@ -34,9 +24,9 @@ absl::Status ParseResourceMap(const nlohmann::json& j, absl::string_view field, 
 
 absl::Status ParseLabels(const nlohmann::json& j, Labels* out) {
   if (j.is_null()) return absl::OkStatus();
-  if (!j.is_object()) return Invalid("metadata.labels", "must be a map of strings");
+  if (!j.is_object()) return InvalidField("metadata.labels", "must be a map of strings");
   for (const auto& [key, value] : j.items()) {
-    if (!value.is_string()) return Invalid(absl::StrCat("metadata.labels[", key, "]"), "must be a string");
+    if (!value.is_string()) return InvalidField(absl::StrCat("metadata.labels[", key, "]"), "must be a string");
     out->emplace(key, value.get<std::string>());
   }
   return absl::OkStatus();
@@ -50,7 +40,7 @@ absl::StatusOr<NodeInfo> NodeInfoFromJson(const nlohmann::json& node) {
   const auto& metadata = Member(node, "metadata");
   const auto& name = Member(metadata, "name");
   if (!name.is_string() || name.get_ref<const std::string&>().empty()) {
-    return Invalid("metadata.name", "Required value");
+    return InvalidField("metadata.name", "Required value");
   }
   out.name = name.get<std::string>();
   RETURN_IF_ERROR(ParseLabels(Member(metadata, "labels"), &out.labels));
@@ -58,22 +48,22 @@ absl::StatusOr<NodeInfo> NodeInfoFromJson(const nlohmann::json& node) {
   const auto& spec = Member(node, "spec");
   const auto& unschedulable = Member(spec, "unschedulable");
   if (!unschedulable.is_null() && !unschedulable.is_boolean()) {
-    return Invalid("spec.unschedulable", absl::StrCat("must be a boolean, got ", unschedulable.dump()));
+    return InvalidField("spec.unschedulable", absl::StrCat("must be a boolean, got ", unschedulable.dump()));
   }
   out.unschedulable = unschedulable.is_boolean() && unschedulable.get<bool>();
   const auto& taints = Member(spec, "taints");
-  if (!taints.is_null() && !taints.is_array()) return Invalid("spec.taints", "must be a list");
+  if (!taints.is_null() && !taints.is_array()) return InvalidField("spec.taints", "must be a list");
   for (size_t i = 0; taints.is_array() && i < taints.size(); ++i) {
     std::string field = absl::StrCat("spec.taints[", i, "]");
     const auto& key = Member(taints[i], "key");
     if (!key.is_string() || key.get_ref<const std::string&>().empty()) {
-      return Invalid(absl::StrCat(field, ".key"), "Required value");
+      return InvalidField(absl::StrCat(field, ".key"), "Required value");
     }
     const auto& value = Member(taints[i], "value");
     const auto& effect = Member(taints[i], "effect");
     std::string effect_text = effect.is_string() ? effect.get<std::string>() : "";
     if (effect_text != "NoSchedule" && effect_text != "PreferNoSchedule" && effect_text != "NoExecute") {
-      return Invalid(absl::StrCat(field, ".effect"),
+      return InvalidField(absl::StrCat(field, ".effect"),
                      absl::StrCat("Unsupported value: \"", effect_text,
                                   "\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\""));
     }

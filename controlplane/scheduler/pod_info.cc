@@ -5,20 +5,10 @@
 #include "absl/strings/str_cat.h"
 #include "api/k8s/codec.h"
 #include "common/status_macros.h"
+#include "controlplane/scheduler/json_fields.h"
 
 namespace berth::scheduler {
 namespace {
-
-absl::Status Invalid(absl::string_view field, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
-}
-
-const nlohmann::json& Member(const nlohmann::json& j, const char* name) {
-  static const nlohmann::json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(name);
-  return it == j.end() ? kNull : *it;
-}
 
 absl::StatusOr<Resources> ContainerRequests(const k8s::Container& c, absl::string_view field, bool nonzero) {
   ASSIGN_OR_RETURN(Resources r, ResourcesFromList(c.resources.requests, absl::StrCat(field, ".resources.requests")));
@@ -31,25 +21,25 @@ absl::StatusOr<Resources> ContainerRequests(const k8s::Container& c, absl::strin
 
 absl::StatusOr<AffinityTerm> ParseAffinityTerm(const nlohmann::json& j, absl::string_view field,
                                                const std::string& pod_namespace) {
-  if (!j.is_object()) return Invalid(field, "must be an object");
+  if (!j.is_object()) return InvalidField(field, "must be an object");
   AffinityTerm term;
   const auto& key = Member(j, "topologyKey");
   if (!key.is_string() || key.get_ref<const std::string&>().empty()) {
-    return Invalid(absl::StrCat(field, ".topologyKey"), "Required value: can not be empty");
+    return InvalidField(absl::StrCat(field, ".topologyKey"), "Required value: can not be empty");
   }
   term.topology_key = key.get<std::string>();
   ASSIGN_OR_RETURN(term.selector, LabelSelector::FromJson(Member(j, "labelSelector"), absl::StrCat(field, ".labelSelector")));
   const auto& namespaces = Member(j, "namespaces");
   if (!namespaces.is_null()) {
-    if (!namespaces.is_array()) return Invalid(absl::StrCat(field, ".namespaces"), "must be a list of strings");
+    if (!namespaces.is_array()) return InvalidField(absl::StrCat(field, ".namespaces"), "must be a list of strings");
     for (size_t i = 0; i < namespaces.size(); ++i) {
-      if (!namespaces[i].is_string()) return Invalid(absl::StrCat(field, ".namespaces[", i, "]"), "must be a string");
+      if (!namespaces[i].is_string()) return InvalidField(absl::StrCat(field, ".namespaces[", i, "]"), "must be a string");
       term.namespaces.push_back(namespaces[i].get<std::string>());
     }
   }
   const auto& ns_selector = Member(j, "namespaceSelector");
   if (!ns_selector.is_null()) {
-    if (!ns_selector.is_object()) return Invalid(absl::StrCat(field, ".namespaceSelector"), "must be an object");
+    if (!ns_selector.is_object()) return InvalidField(absl::StrCat(field, ".namespaceSelector"), "must be an object");
     // Only the empty selector (every namespace) can be decided without the
     // namespaces' labels; a non-empty one adds no namespace here.
     if (ns_selector.empty()) term.all_namespaces = true;
@@ -61,7 +51,7 @@ absl::StatusOr<AffinityTerm> ParseAffinityTerm(const nlohmann::json& j, absl::st
 absl::Status ParseAffinityTerms(const nlohmann::json& j, absl::string_view field, const std::string& pod_namespace,
                                 bool weighted, std::vector<AffinityTerm>* out) {
   if (j.is_null()) return absl::OkStatus();
-  if (!j.is_array()) return Invalid(field, "must be a list");
+  if (!j.is_array()) return InvalidField(field, "must be a list");
   for (size_t i = 0; i < j.size(); ++i) {
     std::string item = absl::StrCat(field, "[", i, "]");
     if (!weighted) {
@@ -71,7 +61,7 @@ absl::Status ParseAffinityTerms(const nlohmann::json& j, absl::string_view field
     }
     const auto& weight = Member(j[i], "weight");
     if (!weight.is_number_integer() || weight.get<int64_t>() < 1 || weight.get<int64_t>() > 100) {
-      return Invalid(absl::StrCat(item, ".weight"), absl::StrCat("must be in the range 1-100, got ", weight.dump()));
+      return InvalidField(absl::StrCat(item, ".weight"), absl::StrCat("must be in the range 1-100, got ", weight.dump()));
     }
     ASSIGN_OR_RETURN(auto term, ParseAffinityTerm(Member(j[i], "podAffinityTerm"),
                                                   absl::StrCat(item, ".podAffinityTerm"), pod_namespace));
@@ -83,7 +73,7 @@ absl::Status ParseAffinityTerms(const nlohmann::json& j, absl::string_view field
 
 absl::Status ParseNodeAffinity(const nlohmann::json& j, absl::string_view field, PodInfo* pod) {
   if (j.is_null()) return absl::OkStatus();
-  if (!j.is_object()) return Invalid(field, "must be an object");
+  if (!j.is_object()) return InvalidField(field, "must be an object");
   const auto& required = Member(j, "requiredDuringSchedulingIgnoredDuringExecution");
   if (!required.is_null()) {
     ASSIGN_OR_RETURN(pod->required_node_affinity,
@@ -92,12 +82,12 @@ absl::Status ParseNodeAffinity(const nlohmann::json& j, absl::string_view field,
   const auto& preferred = Member(j, "preferredDuringSchedulingIgnoredDuringExecution");
   if (preferred.is_null()) return absl::OkStatus();
   std::string path = absl::StrCat(field, ".preferredDuringSchedulingIgnoredDuringExecution");
-  if (!preferred.is_array()) return Invalid(path, "must be a list");
+  if (!preferred.is_array()) return InvalidField(path, "must be a list");
   for (size_t i = 0; i < preferred.size(); ++i) {
     std::string item = absl::StrCat(path, "[", i, "]");
     const auto& weight = Member(preferred[i], "weight");
     if (!weight.is_number_integer() || weight.get<int64_t>() < 1 || weight.get<int64_t>() > 100) {
-      return Invalid(absl::StrCat(item, ".weight"), absl::StrCat("must be in the range 1-100, got ", weight.dump()));
+      return InvalidField(absl::StrCat(item, ".weight"), absl::StrCat("must be in the range 1-100, got ", weight.dump()));
     }
     ASSIGN_OR_RETURN(auto selector, NodeSelector::FromTermJson(Member(preferred[i], "preference"),
                                                                absl::StrCat(item, ".preference")));
@@ -108,14 +98,14 @@ absl::Status ParseNodeAffinity(const nlohmann::json& j, absl::string_view field,
 
 absl::Status ParseAffinity(const nlohmann::json& affinity, PodInfo* pod) {
   if (affinity.is_null()) return absl::OkStatus();
-  if (!affinity.is_object()) return Invalid("spec.affinity", "must be an object");
+  if (!affinity.is_object()) return InvalidField("spec.affinity", "must be an object");
   RETURN_IF_ERROR(ParseNodeAffinity(Member(affinity, "nodeAffinity"), "spec.affinity.nodeAffinity", pod));
   const std::string& ns = pod->namespace_;
   for (const char* kind : {"podAffinity", "podAntiAffinity"}) {
     const auto& section = Member(affinity, kind);
     if (section.is_null()) continue;
     std::string path = absl::StrCat("spec.affinity.", kind);
-    if (!section.is_object()) return Invalid(path, "must be an object");
+    if (!section.is_object()) return InvalidField(path, "must be an object");
     bool anti = absl::string_view(kind) == "podAntiAffinity";
     RETURN_IF_ERROR(ParseAffinityTerms(Member(section, "requiredDuringSchedulingIgnoredDuringExecution"),
                                        absl::StrCat(path, ".requiredDuringSchedulingIgnoredDuringExecution"), ns, false,
@@ -131,22 +121,22 @@ absl::Status ParseSpreadConstraints(const std::vector<nlohmann::json>& constrain
   for (size_t i = 0; i < constraints.size(); ++i) {
     std::string field = absl::StrCat("spec.topologySpreadConstraints[", i, "]");
     const auto& j = constraints[i];
-    if (!j.is_object()) return Invalid(field, "must be an object");
+    if (!j.is_object()) return InvalidField(field, "must be an object");
     TopologySpreadConstraint c;
     const auto& max_skew = Member(j, "maxSkew");
     if (!max_skew.is_number_integer() || max_skew.get<int64_t>() < 1) {
-      return Invalid(absl::StrCat(field, ".maxSkew"), absl::StrCat("must be greater than zero, got ", max_skew.dump()));
+      return InvalidField(absl::StrCat(field, ".maxSkew"), absl::StrCat("must be greater than zero, got ", max_skew.dump()));
     }
     c.max_skew = max_skew.get<int32_t>();
     const auto& key = Member(j, "topologyKey");
     if (!key.is_string() || key.get_ref<const std::string&>().empty()) {
-      return Invalid(absl::StrCat(field, ".topologyKey"), "Required value: can not be empty");
+      return InvalidField(absl::StrCat(field, ".topologyKey"), "Required value: can not be empty");
     }
     c.topology_key = key.get<std::string>();
     const auto& when = Member(j, "whenUnsatisfiable");
     std::string when_text = when.is_string() ? when.get<std::string>() : "";
     if (when_text != "DoNotSchedule" && when_text != "ScheduleAnyway") {
-      return Invalid(absl::StrCat(field, ".whenUnsatisfiable"),
+      return InvalidField(absl::StrCat(field, ".whenUnsatisfiable"),
                      absl::StrCat("Unsupported value: \"", when_text, "\": supported values: \"DoNotSchedule\", \"ScheduleAnyway\""));
     }
     c.do_not_schedule = when_text == "DoNotSchedule";
@@ -203,7 +193,7 @@ absl::StatusOr<Resources> ComputePodRequests(const k8s::PodSpec& spec, bool nonz
 
 absl::StatusOr<PodInfo> PodInfoFromPod(const k8s::Pod& pod) {
   PodInfo out;
-  if (pod.metadata.name.empty()) return Invalid("metadata.name", "Required value");
+  if (pod.metadata.name.empty()) return InvalidField("metadata.name", "Required value");
   out.namespace_ = pod.metadata.namespace_.empty() ? "default" : pod.metadata.namespace_;
   out.name = pod.metadata.name;
   out.uid = pod.metadata.uid;
@@ -220,7 +210,7 @@ absl::StatusOr<PodInfo> PodInfoFromPod(const k8s::Pod& pod) {
         const auto& port = containers[i].ports[p];
         if (port.hostPort == 0) continue;
         if (port.hostPort < 0 || port.hostPort > 65535) {
-          return Invalid(absl::StrCat("spec.", kind, "[", i, "].ports[", p, "].hostPort"),
+          return InvalidField(absl::StrCat("spec.", kind, "[", i, "].ports[", p, "].hostPort"),
                          absl::StrCat("must be between 1 and 65535, inclusive, got ", port.hostPort));
         }
         out.host_ports.push_back({port.hostIP.empty() ? "0.0.0.0" : port.hostIP,
@@ -237,14 +227,14 @@ absl::StatusOr<PodInfo> PodInfoFromPod(const k8s::Pod& pod) {
     const auto& t = pod.spec.tolerations[i];
     std::string field = absl::StrCat("spec.tolerations[", i, "]");
     if (!t.operator_.empty() && t.operator_ != "Equal" && t.operator_ != "Exists") {
-      return Invalid(absl::StrCat(field, ".operator"),
+      return InvalidField(absl::StrCat(field, ".operator"),
                      absl::StrCat("Unsupported value: \"", t.operator_, "\": supported values: \"Equal\", \"Exists\""));
     }
     if (t.operator_ == "Exists" && !t.value.empty()) {
-      return Invalid(absl::StrCat(field, ".operator"), "value must be empty when `operator` is 'Exists'");
+      return InvalidField(absl::StrCat(field, ".operator"), "value must be empty when `operator` is 'Exists'");
     }
     if (!t.effect.empty() && t.effect != "NoSchedule" && t.effect != "PreferNoSchedule" && t.effect != "NoExecute") {
-      return Invalid(absl::StrCat(field, ".effect"),
+      return InvalidField(absl::StrCat(field, ".effect"),
                      absl::StrCat("Unsupported value: \"", t.effect,
                                   "\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\""));
     }
