@@ -52,6 +52,7 @@ struct StreamClient::Impl {
   asio::io_context ioc;
   websocket::stream<beast::tcp_stream> ws{ioc};
   beast::flat_buffer buffer;
+  streaming::ChannelFrame decoded;  // ReadView's base64 message
 
   // Runs the io_context until the started operation completes.
   void RunOne() {
@@ -171,6 +172,13 @@ absl::StatusOr<streaming::ChannelFrame> StreamClient::Read(absl::Duration timeou
 }
 
 absl::Status StreamClient::ReadInto(streaming::ChannelFrame& frame, absl::Duration timeout) {
+  ASSIGN_OR_RETURN(ChannelView view, ReadView(timeout));
+  frame.channel = view.channel;
+  frame.data.assign(view.data.data(), view.data.size());  // reuses frame.data's storage
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StreamClient::ChannelView> StreamClient::ReadView(absl::Duration timeout) {
   auto& lowest = beast::get_lowest_layer(impl_->ws);
   lowest.expires_after(std::chrono::nanoseconds(absl::ToInt64Nanoseconds(timeout)));
   impl_->buffer.clear();
@@ -183,16 +191,14 @@ absl::Status StreamClient::ReadInto(streaming::ChannelFrame& frame, absl::Durati
     return absl::OutOfRangeError(absl::StrCat("websocket closed by the server (code ", close_code_, ")"));
   }
   if (result) return FromBeast(result, "websocket read");
-  // The message lies in one piece in the flat buffer: decoded from there.
+  // The message lies in one piece in the flat buffer.
   auto data = impl_->buffer.data();
   absl::string_view payload(static_cast<const char*>(data.data()), data.size());
   if (encoding_ == streaming::ChannelEncoding::kBinary && !payload.empty()) {
-    frame.channel = static_cast<uint8_t>(payload[0]);
-    frame.data.assign(payload.data() + 1, payload.size() - 1);  // reuses frame.data's storage
-    return absl::OkStatus();
+    return ChannelView{static_cast<uint8_t>(payload[0]), payload.substr(1)};
   }
-  ASSIGN_OR_RETURN(frame, streaming::DecodeChannelFrame(encoding_, payload));
-  return absl::OkStatus();
+  ASSIGN_OR_RETURN(impl_->decoded, streaming::DecodeChannelFrame(encoding_, payload));
+  return ChannelView{impl_->decoded.channel, impl_->decoded.data};
 }
 
 absl::Status StreamClient::Close(absl::Duration timeout) {

@@ -62,9 +62,16 @@ class StreamClient {
   // The next message. OutOfRange once the server has closed the WebSocket
   // (close_code() then holds its code); DeadlineExceeded after `timeout`.
   absl::StatusOr<streaming::ChannelFrame> Read(absl::Duration timeout = absl::Seconds(30));
-  // Read into `frame`, reusing its data's storage (a bulk reader's loop
-  // then copies each message once, into memory already mapped).
+  // Read into `frame`, reusing its data's storage (a loop then copies each
+  // message once, into memory already mapped).
   absl::Status ReadInto(streaming::ChannelFrame& frame, absl::Duration timeout = absl::Seconds(30));
+  // Read without a copy: the data points into the client's buffer and is
+  // valid until the next call (a bulk reader such as the bench).
+  struct ChannelView {
+    uint8_t channel = 0;
+    absl::string_view data;
+  };
+  absl::StatusOr<ChannelView> ReadView(absl::Duration timeout = absl::Seconds(30));
 
   // Sends a normal close and waits for the server's.
   absl::Status Close(absl::Duration timeout = absl::Seconds(5));

@@ -125,9 +125,8 @@ absl::StatusOr<double> PortForwardMBps(const ForwardUrl& forward_url, int mb) {
                                                            {"v4.channel.k8s.io"}));
   size_t got = 0;
   bool prefix_seen = false;
-  streaming::ChannelFrame frame;
   while (got < bytes) {
-    RETURN_IF_ERROR(stream->ReadInto(frame, absl::Seconds(30)));
+    ASSIGN_OR_RETURN(auto frame, stream->ReadView(absl::Seconds(30)));
     if (frame.channel == 1 && frame.data.size() > 2) {
       return absl::InternalError(absl::StrCat("port-forward error: ", frame.data));
     }

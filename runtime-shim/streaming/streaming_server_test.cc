@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -102,6 +103,26 @@ TEST_F(StreamingServerTest, ExecV4Base64) {
   EXPECT_EQ(outcome->exit_code, 0);
 }
 
+TEST_F(StreamingServerTest, PreV4ProtocolsBinaryAndBase64PlainTextErrors) {
+  // channel.k8s.io (v1): a failure is plain text on channel 3, success is silence.
+  auto failing = StreamClient::Connect(ExecUrl({"sh", "-c", "echo hi; exit 2"}), {"channel.k8s.io"});
+  ASSERT_TRUE(failing.ok()) << failing.status();
+  EXPECT_EQ((*failing)->protocol(), "channel.k8s.io");
+  auto failed = CollectExec(**failing, absl::Seconds(20));
+  ASSERT_TRUE(failed.ok()) << failed.status();
+  EXPECT_EQ(failed->stdout_data, "hi\n");
+  EXPECT_EQ(failed->error, "command terminated with non-zero exit code: 2");
+  // base64.channel.k8s.io: the same, each message a digit and base64.
+  auto ok = StreamClient::Connect(ExecUrl({"sh", "-c", "printf 'x\\377y'; printf e >&2"}), {"base64.channel.k8s.io"});
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ((*ok)->protocol(), "base64.channel.k8s.io");
+  auto succeeded = CollectExec(**ok, absl::Seconds(20));
+  ASSERT_TRUE(succeeded.ok()) << succeeded.status();
+  EXPECT_EQ(succeeded->stdout_data, std::string("x\377y"));
+  EXPECT_EQ(succeeded->stderr_data, "e");
+  EXPECT_EQ(succeeded->error, "");
+}
+
 TEST_F(StreamingServerTest, ExecTtyResizeAndInput) {
   auto client = StreamClient::Connect(ExecUrl({"sh", "-c", "read line; stty size; echo got:$line"}, true, true),
                                       {"v5.channel.k8s.io"});
@@ -172,6 +193,28 @@ TEST_F(StreamingServerTest, ExecOfAStoppedContainerFailsOnTheErrorChannel) {
   EXPECT_EQ(outcome->exit_code, -1);
   EXPECT_NE(outcome->error.find("container stopped is not running"), std::string::npos) << outcome->error;
   EXPECT_NE(outcome->error.find("InternalError"), std::string::npos) << outcome->error;
+}
+
+TEST_F(StreamingServerTest, AttachToAContainerStoppedSinceItsTokenFailsOnTheErrorChannel) {
+  ::runtime::v1::AttachRequest req;
+  req.set_container_id("stopped");
+  req.set_stdout(true);
+  ::runtime::v1::AttachResponse resp;
+  ASSERT_TRUE(server_->GetAttach(req, &resp).ok());
+  auto client = StreamClient::Connect(resp.url(), {"v5.channel.k8s.io"});
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto outcome = CollectExec(**client, absl::Seconds(20));
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(outcome->exit_code, -1);
+  EXPECT_NE(outcome->error.find("InternalError"), std::string::npos) << outcome->error;
+  EXPECT_NE(outcome->error.find("container stopped is not running"), std::string::npos) << outcome->error;
+  // The server goes on serving others.
+  auto next = StreamClient::Connect(ExecUrl({"echo", "next"}), {"v5.channel.k8s.io"});
+  ASSERT_TRUE(next.ok()) << next.status();
+  auto served = CollectExec(**next, absl::Seconds(20));
+  ASSERT_TRUE(served.ok()) << served.status();
+  EXPECT_EQ(served->stdout_data, "next\n");
+  EXPECT_EQ(served->exit_code, 0);
 }
 
 TEST_F(StreamingServerTest, TokenIsSingleUse) {
@@ -296,6 +339,37 @@ TEST_F(StreamingServerTest, PortForwardSeveralPortsOneRefused) {
   EXPECT_EQ(echoed, big);
   EXPECT_TRUE((*client)->Close().ok());
   close(unused_fd);
+}
+
+TEST_F(StreamingServerTest, PortForwardV4Base64) {
+  EchoServer echo;
+  ::runtime::v1::PortForwardRequest req;
+  req.set_pod_sandbox_id("pod");
+  ::runtime::v1::PortForwardResponse resp;
+  ASSERT_TRUE(server_->GetPortForward(req, &resp).ok());
+  auto client = StreamClient::Connect(absl::StrCat(resp.url(), "?port=", echo.port()), {"v4.base64.channel.k8s.io"});
+  ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_EQ((*client)->protocol(), "v4.base64.channel.k8s.io");
+  // The port prefixes come base64-encoded too (the client decodes them).
+  std::map<int, std::string> first;
+  while (first.size() < 2) {
+    auto frame = (*client)->Read(absl::Seconds(20));
+    ASSERT_TRUE(frame.ok()) << frame.status();
+    first.emplace(frame->channel, frame->data);
+  }
+  EXPECT_EQ(first[0], PortPrefix(echo.port()));
+  EXPECT_EQ(first[1], PortPrefix(echo.port()));
+  std::string bytes = std::string("binary\0\377 through base64\n", 24);
+  ASSERT_TRUE((*client)->Send(0, bytes).ok());
+  std::string echoed;
+  while (echoed.size() < bytes.size()) {
+    auto frame = (*client)->Read(absl::Seconds(20));
+    ASSERT_TRUE(frame.ok()) << frame.status();
+    ASSERT_EQ(frame->channel, 0);
+    echoed += frame->data;
+  }
+  EXPECT_EQ(echoed, bytes);
+  EXPECT_TRUE((*client)->Close().ok());
 }
 
 TEST_F(StreamingServerTest, PortForwardNeedsPorts) {

@@ -53,6 +53,11 @@ class FakeRuntime : public StreamingRuntime {
     last_pid = pid;
     return ExecProcess{pid, -1};
   }
+  // Attach is only exercised for a container gone since its token (the
+  // attach socket itself is tested against the shim in e2e/streaming).
+  absl::StatusOr<int> ConnectAttach(const std::string& container_id) override {
+    return absl::FailedPreconditionError(absl::StrCat("container ", container_id, " is not running"));
+  }
   absl::StatusOr<int> DialPort(const std::string& sandbox_id, uint16_t port) override {
     if (sandbox_id != "pod") return absl::NotFoundError(absl::StrCat("sandbox ", sandbox_id, " not found"));
     return DialLoopbackInNetns("", port);

@@ -31,7 +31,10 @@ void WebSocketTransport::ReadNext() {
       MarkGone();
       return;
     }
-    auto frame = DecodeChannelFrame(protocol_.encoding, beast::buffers_to_string(read_buffer_.data()));
+    // The message lies in one piece in the flat buffer: decoded from there (one copy, not two).
+    auto data = read_buffer_.data();
+    auto frame = DecodeChannelFrame(protocol_.encoding,
+                                    absl::string_view(static_cast<const char*>(data.data()), data.size()));
     if (!frame.ok()) {
       BERTH_LOG(Warning) << "streaming: dropped a bad message" << Kv("error", frame.status().ToString());
       ReadNext();
