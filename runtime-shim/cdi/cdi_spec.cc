@@ -136,6 +136,7 @@ absl::StatusOr<ContainerEdits> ParseEdits(const Json& j, const std::string& fiel
       ASSIGN_OR_RETURN(hook.args, Strings(h, "args", hf));
       ASSIGN_OR_RETURN(hook.env, Strings(h, "env", hf));
       ASSIGN_OR_RETURN(hook.timeout, Number<int64_t>(h, "timeout", hf));
+      if (hook.timeout && *hook.timeout == 0) return Bad(hf + "timeout", "must be greater than zero (seconds)");
       e.hooks.push_back(std::move(hook));
     }
   }

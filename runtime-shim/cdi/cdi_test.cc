@@ -86,6 +86,15 @@ TEST_F(CdiTest, BadSpecsNameTheFileAndField) {
       {"name": "x", "containerEdits": {"deviceNodes": [{"path": "/dev/x", "permissions": "rwx"}]}}]})",
                          "p.json");
   EXPECT_THAT(std::string(perms.status().message()), HasSubstr("permissions"));
+  auto hook = ParseSpec(R"({"cdiVersion": "0.5.0", "kind": "a.com/b", "devices": [], "containerEdits": {
+      "hooks": [{"hookName": "createContainer", "path": "/bin/true", "timeout": 0}]}})",
+                        "h.json");
+  EXPECT_THAT(std::string(hook.status().message()),
+              HasSubstr("containerEdits.hooks[0].timeout: must be greater than zero"));
+  auto stage = ParseSpec(R"({"cdiVersion": "0.5.0", "kind": "a.com/b", "devices": [], "containerEdits": {
+      "hooks": [{"hookName": "preStart", "path": "/bin/true"}]}})",
+                         "s.json");
+  EXPECT_THAT(std::string(stage.status().message()), HasSubstr("hookName: \"preStart\" is not an OCI hook"));
   EXPECT_FALSE(ParseQualifiedName("example.com/widget").ok());
   EXPECT_TRUE(ParseQualifiedName("example.com/widget=w0").ok());
 }

@@ -16,6 +16,7 @@
 #include "common/status_macros.h"
 #include "common/time.h"
 #include "runtime-shim/cdi/cdi_injection.h"
+#include "runtime-shim/cdi/container_hooks.h"
 #include "runtime-shim/cri/container_spec_builder.h"
 #include "runtime-shim/cri/runtime.h"
 #include "runtime-shim/cri/shim_launcher.h"
@@ -25,6 +26,16 @@ namespace berth {
 namespace {
 
 constexpr absl::Duration kShimTimeout = absl::Seconds(10);
+
+// What a container's OCI hooks (from CDI edits, runtime-shim/cdi/container_hooks.h) are told.
+cdi::HookContext HookContextOf(const Container& c, const std::string& bundle) {
+  cdi::HookContext context;
+  context.id = c.id;
+  context.bundle = bundle;
+  context.pid = c.init_pid;
+  context.annotations.insert(c.config.annotations().begin(), c.config.annotations().end());
+  return context;
+}
 
 // The lowest oom_score_adj this process may give its children: without
 // CAP_SYS_RESOURCE nobody may go below their own value (containerd's
@@ -248,10 +259,6 @@ absl::Status Runtime::CreateContainer(const cri::CreateContainerRequest& req,
     BERTH_LOG(Warning) << warning << Kv("container", c->id);
   }
   cdi::ApplyEdits(cdi_edits, &built->spec);
-  for (const auto& hook : cdi_edits.hooks) {
-    BERTH_LOG(Warning) << "CDI hook not run: the container spec has no OCI hooks" << Kv("container", c->id)
-                       << Kv("hook", hook.hook_name) << Kv("path", hook.path);
-  }
   built->spec.id = c->id;
   built->spec.sandbox_id = sandbox->id;
   built->spec.hostname = sandbox->config.hostname();
@@ -277,12 +284,14 @@ absl::Status Runtime::CreateContainer(const cri::CreateContainerRequest& req,
       !s.ok()) {
     return undo(s);
   }
+  if (auto s = cdi::SaveHooks(bundle, cdi_edits.hooks); !s.ok()) return undo(s);
   if (auto s = SaveContainer(*c); !s.ok()) return undo(s);
 
   auto init_pid = LaunchShimCreate(options_.shim_path, bundle, kShimTimeout);
   shim_started = true;
   if (!init_pid.ok()) return undo(Annotate(init_pid.status(), "create container"));
   c->init_pid = *init_pid;
+  if (auto s = cdi::RunCreateHooks(HookContextOf(*c, bundle)); !s.ok()) return undo(Annotate(s, "create container"));
   c->state = cri::CONTAINER_CREATED;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -309,12 +318,18 @@ absl::Status Runtime::StartContainer(const cri::StartContainerRequest& req,
           absl::StrCat("container ", c->id, " is ", cri::ContainerState_Name(c->state), ", not CREATED"));
     }
   }
-  auto reply = ShimCommand(BundleDir(c->id), "start", kShimTimeout);
+  const std::string bundle = BundleDir(c->id);
+  RETURN_IF_ERROR(Annotate(cdi::RunHooks(cdi::HookStage::kStartContainer, HookContextOf(*c, bundle)),
+                           absl::StrCat("start container ", c->id)));
+  auto reply = ShimCommand(bundle, "start", kShimTimeout);
   if (!reply.ok()) return Annotate(reply.status(), absl::StrCat("start container ", c->id));
   if (*reply != "ok") {
     absl::string_view message = *reply;
     absl::ConsumePrefix(&message, "error ");
     return absl::FailedPreconditionError(absl::StrCat("start container ", c->id, ": ", message));
+  }
+  if (auto s = cdi::RunHooks(cdi::HookStage::kPoststart, HookContextOf(*c, bundle)); !s.ok()) {
+    BERTH_LOG(Warning) << "poststart hook failed" << Kv("container", c->id) << Kv("error", s.ToString());
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -374,6 +389,9 @@ absl::Status Runtime::RemoveContainerLocked(Container& c) {
     BERTH_LOG(Warning) << "shim shutdown" << Kv("id", c.id) << Kv("error", reply.status().ToString());
   }
   RETURN_IF_ERROR(cgroups_->Destroy(c.cgroup));
+  if (auto s = cdi::RunHooks(cdi::HookStage::kPoststop, HookContextOf(c, bundle)); !s.ok()) {
+    BERTH_LOG(Warning) << "poststop hook failed" << Kv("container", c.id) << Kv("error", s.ToString());
+  }
   RETURN_IF_ERROR(RemoveAll(bundle));
   {
     std::lock_guard<std::mutex> lock(mu_);
