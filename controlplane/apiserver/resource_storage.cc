@@ -228,16 +228,26 @@ Result<json> ResourceStorage::List(const std::string& ns, const ListQuery& query
 }
 
 Result<std::string> ResourceStorage::ListJson(const std::string& ns, const ListQuery& query) {
-  std::string out = absl::StrCat("{\"apiVersion\":", json(ApiVersionOf(kind_)).dump(), ",\"items\":[");
-  bool first = true;
-  Result<ListEnd> end = ForEachListed(ns, query, [&](json& item) {
-    if (!first) out.push_back(',');
-    first = false;
-    out += item.dump();
-  });
+  ListJsonWriter out(kind_);
+  Result<ListEnd> end = ForEachListed(ns, query, [&](json& item) { out.Add(item.dump()); });
   if (!end.ok()) return end.error();
-  absl::StrAppend(&out, "],\"kind\":", json(kind_.list_kind).dump(), ",\"metadata\":", end->metadata.dump(), "}");
-  return out;
+  return std::move(out).Finish(end->metadata);
+}
+
+ListJsonWriter::ListJsonWriter(const k8s::kinds::KindInfo& kind, size_t reserve_bytes) : kind_(kind) {
+  out_.reserve(reserve_bytes + 256);
+  absl::StrAppend(&out_, "{\"apiVersion\":", json(ApiVersionOf(kind_)).dump(), ",\"items\":[");
+}
+
+void ListJsonWriter::Add(absl::string_view item_json) {
+  if (!empty_) out_.push_back(',');
+  empty_ = false;
+  out_.append(item_json.data(), item_json.size());
+}
+
+std::string ListJsonWriter::Finish(const json& metadata) && {
+  absl::StrAppend(&out_, "],\"kind\":", json(kind_.list_kind).dump(), ",\"metadata\":", metadata.dump(), "}");
+  return std::move(out_);
 }
 
 

@@ -131,6 +131,20 @@ class ResourceStorage {
   std::string prefix_;
 };
 
+// A List object's JSON text built from items already encoded:
+// {"apiVersion":...,"items":[<item>,...],"kind":"<Kind>List","metadata":...}.
+class ListJsonWriter {
+ public:
+  explicit ListJsonWriter(const k8s::kinds::KindInfo& kind, size_t reserve_bytes = 0);
+  void Add(absl::string_view item_json);
+  std::string Finish(const nlohmann::json& metadata) &&;
+
+ private:
+  const k8s::kinds::KindInfo& kind_;
+  std::string out_;
+  bool empty_ = true;
+};
+
 // Reads and writes "k8s.io continue tokens": base64 of
 // {"v":"meta.k8s.io/v1","rv":N,"start":"<key after the prefix>"}.
 std::string EncodeContinue(int64_t revision, const std::string& start);

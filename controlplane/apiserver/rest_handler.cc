@@ -347,16 +347,9 @@ bool RestHandler::ListFromCache(const RestRequest& r, ResourceStorage* storage, 
   if (r.response_type == MediaType::kJson && !filter) {
     size_t bytes = 0;
     for (const auto& obj : cached->objects) bytes += obj->size() + 1;
-    std::string out;
-    out.reserve(bytes + 256);
-    absl::StrAppend(&out, "{\"apiVersion\":", json(ApiVersionOf(kind)).dump(), ",\"items\":[");
-    for (size_t i = 0; i < cached->objects.size(); ++i) {
-      if (i > 0) out.push_back(',');
-      out += *cached->objects[i];
-    }
-    absl::StrAppend(&out, "],\"kind\":", json(kind.list_kind).dump(), ",\"metadata\":{\"resourceVersion\":\"", rv,
-                    "\"}}");
-    r.writer.Send(200, {{"Content-Type", "application/json"}}, std::move(out));
+    ListJsonWriter out(kind, bytes);
+    for (const auto& obj : cached->objects) out.Add(*obj);
+    r.writer.Send(200, {{"Content-Type", "application/json"}}, std::move(out).Finish({{"resourceVersion", rv}}));
     return true;
   }
   json items = json::array();
