@@ -140,7 +140,7 @@ class DevicePluginsTest : public AgentTest {
   pid_t plugin_pid_ = -1;
 };
 
-TEST_F(DevicePluginsTest, DISABLED_TwoPodsGetDifferentDevicesAndAThirdFailsAdmission) {
+TEST_F(DevicePluginsTest, TwoPodsGetDifferentDevicesAndAThirdFailsAdmission) {
   AGENT_ASSERT_OK(StartAgent());
   StartPlugin();
   ASSERT_TRUE(WaitWidgets(2, 2, true));
@@ -274,18 +274,33 @@ TEST_F(DevicePluginsTest, PreferredAllocationAndPreStartContainer) {
   EXPECT_EQ(*log, "w1\n");
 }
 
-TEST_F(DevicePluginsTest, DISABLED_CdiDevicesFromTheSpecFileAreInjected) {
+TEST_F(DevicePluginsTest, CdiDevicesFromTheSpecFileAreInjectedAndItsHooksRun) {
   AGENT_ASSERT_OK(StartAgent());
-  StartPlugin({"--cdi-spec-dir", cdi_dir_});
+  const std::string hook_log = dir_ + "/cdi-hooks.log";
+  StartPlugin({"--cdi-spec-dir", cdi_dir_, "--cdi-hook-log", hook_log});
   ASSERT_TRUE(WaitWidgets(2, 2, true));
   AGENT_ASSERT_OK(WriteManifest("a.yaml", WidgetPod("a", 2)));
   auto a = WaitRunning("a");
   AGENT_ASSERT_OK(a.status());
   // Device nodes, per-device and spec-wide env, all from the CDI spec.
   auto seen = Exec(*a, "echo $WIDGET_VENDOR $WIDGET_CDI_0 $WIDGET_CDI_1 $(ls /dev | grep widget | tr '\\n' ' ');"
-                       "head -c 0 /dev/widget0 /dev/widget1");
+                       "cat /dev/widget0 /dev/widget1");  // readable (c 1:3: empty)
   AGENT_ASSERT_OK(seen.status());
   EXPECT_EQ(*seen, "example yes yes widget0 widget1");
+  // The spec's OCI hooks: createContainer and startContainer inside the container, the others on the host.
+  auto inside = Exec(*a, "cat /tmp/cdi-hooks");
+  AGENT_ASSERT_OK(inside.status());
+  EXPECT_EQ(*inside, "createContainer\nstartContainer");
+  auto host = ReadFile(hook_log);
+  AGENT_ASSERT_OK(host.status());
+  EXPECT_EQ(*host, "createRuntime\npoststart\n");
+  // poststop when the container is removed (here at once rather than at the kubelet's next relist).
+  AGENT_ASSERT_OK(RemoveManifest("a.yaml"));
+  std::string id = a->status.containerStatuses.at(0).containerID.substr(std::string("berth://").size());
+  absl::Status stopped = client_->StopContainer(id, 0);  // the kubelet may have removed it already
+  EXPECT_TRUE(stopped.ok() || absl::IsNotFound(stopped)) << stopped;
+  AGENT_ASSERT_OK(client_->RemoveContainer(id));
+  EXPECT_EQ(ReadFile(hook_log).value_or(""), "createRuntime\npoststart\npoststop\n");
 }
 
 }  // namespace

@@ -2,13 +2,17 @@
 //
 //   test-device-plugin --plugins-dir DIR --device-dir DIR [--resource example.com/widget]
 //       [--endpoint widget.sock] [--devices 2] [--health-file FILE] [--preferred]
-//       [--pre-start] [--pre-start-log FILE] [--cdi-spec-dir DIR]
+//       [--pre-start] [--pre-start-log FILE] [--cdi-spec-dir DIR [--cdi-hook-log FILE]]
 //
 // Makes --devices character nodes DIR/widget<i> (c 1:3, like /dev/null) and
 // advertises them as w0, w1, ...; Allocate gives each container its nodes as
 // /dev/widget<i>, env WIDGET_IDS=w0,..., and, with --cdi-spec-dir, writes a
 // CDI spec there (kind example.com/widget, one device per node, env
 // WIDGET_CDI_<i>=yes) and answers with CDI devices instead of device specs.
+// --cdi-hook-log adds OCI hooks to the spec: createRuntime, poststart and
+// poststop append their name to FILE (on the host); createContainer (the
+// host's static /bin/busybox) and startContainer (the container's /bin/sh)
+// append theirs to /tmp/cdi-hooks inside the container.
 // The health file lists unhealthy ids, one a line (watched with inotify;
 // replace it atomically). --preferred answers GetPreferredAllocation with the
 // last available ids; --pre-start asks for PreStartContainer and appends the
@@ -44,7 +48,7 @@ using berth::agent::devices::FakeDevicePlugin;
 using berth::agent::devices::FakeDevicePluginOptions;
 
 struct Flags {
-  std::string plugins_dir, device_dir, health_file, pre_start_log, cdi_spec_dir;
+  std::string plugins_dir, device_dir, health_file, pre_start_log, cdi_spec_dir, cdi_hook_log;
   std::string resource = "example.com/widget";
   std::string endpoint = "widget.sock";
   int devices = 2;
@@ -65,9 +69,24 @@ absl::Status WriteCdiSpec(const Flags& f) {
                     R"(=yes"], "deviceNodes": [{"path": "/dev/widget)", i, R"(", "hostPath": ")", NodePath(f, i),
                     R"(", "permissions": "rw"}]}})");
   }
+  std::string hooks;
+  if (!f.cdi_hook_log.empty()) {
+    auto hook = [](const char* stage, const char* path, const std::string& script) {
+      return absl::StrCat(R"({"hookName": ")", stage, R"(", "path": ")", path, R"(", "args": ["sh", "-c", ")", script,
+                          R"("]})");
+    };
+    auto on_host = [&](const char* stage) {
+      return hook(stage, "/bin/busybox", absl::StrCat("echo ", stage, " >> ", f.cdi_hook_log));
+    };
+    hooks = absl::StrCat(
+        R"(, "hooks": [)", on_host("createRuntime"), ", ",
+        hook("createContainer", "/bin/busybox", "echo createContainer >> /tmp/cdi-hooks"), ", ",
+        hook("startContainer", "/bin/sh", "echo startContainer >> /tmp/cdi-hooks"), ", ", on_host("poststart"), ", ",
+        on_host("poststop"), "]");
+  }
   std::string spec = absl::StrCat(R"({"cdiVersion": "0.6.0", "kind": ")", f.resource,
                                   R"(",
-  "containerEdits": {"env": ["WIDGET_VENDOR=example"]},
+  "containerEdits": {"env": ["WIDGET_VENDOR=example"])", hooks, R"(},
   "devices": [
 )", devices, "\n  ]\n}\n");
   RETURN_IF_ERROR(berth::MkdirAll(f.cdi_spec_dir));
@@ -99,6 +118,7 @@ int main(int argc, char** argv) {
     else if (arg == "--health-file") f.health_file = value();
     else if (arg == "--pre-start-log") f.pre_start_log = value();
     else if (arg == "--cdi-spec-dir") f.cdi_spec_dir = value();
+    else if (arg == "--cdi-hook-log") f.cdi_hook_log = value();
     else if (arg == "--preferred") f.preferred = true;
     else if (arg == "--pre-start") f.pre_start = true;
     else if (arg == "--devices") {
