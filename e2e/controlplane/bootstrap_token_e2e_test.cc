@@ -130,6 +130,25 @@ TEST_F(BootstrapTokenE2eTest, JoinDiscoversTheClusterFromAnonymousClusterInfo) {
   ASSERT_TRUE(found.ok()) << found.status();
   EXPECT_EQ(found->server, cp_->server());
   EXPECT_EQ(found->ca_pem, *ca);
+
+  // The same through `berthadm discover`, join's first step.
+  std::string endpoint = cp_->server().substr(std::string("https://").size());
+  std::string pin = *berthadm::CaCertHash(*ca);
+  auto discovered = RunCommand({BERTHADM_PATH, "discover", endpoint, "--token", token.ToString(),
+                                "--discovery-token-ca-cert-hash", pin},
+                               absl::Seconds(30));
+  ASSERT_TRUE(discovered.ok()) << discovered.status();
+  EXPECT_THAT(*discovered, HasSubstr("API server " + cp_->server()));
+  auto wrong_pin = RunCommand({BERTHADM_PATH, "discover", endpoint, "--token", token.ToString(),
+                               "--discovery-token-ca-cert-hash", "sha256:" + std::string(64, 'a')},
+                              absl::Seconds(30));
+  ASSERT_FALSE(wrong_pin.ok());
+  EXPECT_THAT(std::string(wrong_pin.status().message()), HasSubstr("is " + pin + ", not the pinned"));
+  auto wrong_token = RunCommand({BERTHADM_PATH, "discover", endpoint, "--token", "abcdef.ffffffffffffffff",
+                                 "--discovery-token-ca-cert-hash", pin},
+                                absl::Seconds(30));
+  ASSERT_FALSE(wrong_token.ok());
+  EXPECT_THAT(std::string(wrong_token.status().message()), HasSubstr("does not match token abcdef"));
 }
 
 }  // namespace

@@ -20,6 +20,9 @@ struct HttpRequest {
   std::vector<std::string> headers;  // "Name: value"
   std::string body;                  // sent for POST / PUT
   std::string ca_file;               // extra CA bundle for https; empty: the system store
+  // false: the server's certificate is not checked (for what is verified by
+  // other means, as berthadm's signed cluster-info).
+  bool verify_tls = true;
   long timeout_s = 0;                // whole-request limit; 0: none (a stalled transfer still times out)
   // Polled during the transfer (about once a second, stalled or not); an
   // error aborts it and becomes the request's result.
