@@ -419,7 +419,29 @@ void RestHandler::Watch(const RestRequest& r, ResourceStorage* storage, WatchCac
   std::vector<CachedEventPtr> initial;
   int64_t from = 0;
   bool initial_state = query.resource_version.empty() || query.resource_version == "0" || send_initial;
-  if (initial_state) {
+  bool initial_from_cache = false;
+  if (initial_state && cache != nullptr && query.resource_version == "0") {
+    // Any state will do (as kube-apiserver): the watch cache's, then its
+    // events after it.
+    absl::StatusOr<CachedList> cached = cache->ListState(prefix);
+    if (cached.ok()) {
+      bool filter = !query.labels.Empty() || !query.fields.Empty();
+      for (const auto& text : cached->objects) {
+        auto event = std::make_shared<CachedEvent>();
+        event->type = CachedEvent::Type::kAdded;
+        if (filter || table) {
+          json obj = json::parse(*text, nullptr, false);
+          if (!obj.is_object() || !storage->Matches(obj, query.labels, query.fields)) continue;
+          event->object = std::make_shared<const json>(std::move(obj));
+        }
+        event->object_json = *text;
+        initial.push_back(std::move(event));
+      }
+      from = cached->revision + 1;
+      initial_from_cache = true;
+    }
+  }
+  if (initial_state && !initial_from_cache) {
     ListQuery all;
     all.labels = query.labels;
     all.fields = query.fields;
@@ -436,7 +458,7 @@ void RestHandler::Watch(const RestRequest& r, ResourceStorage* storage, WatchCac
       initial.push_back(std::move(event));
     }
     from = revision + 1;
-  } else {
+  } else if (!initial_state) {
     absl::SimpleAtoi(query.resource_version, &from);
     from += 1;
   }

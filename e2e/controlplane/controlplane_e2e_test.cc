@@ -362,6 +362,16 @@ TEST_F(ControlPlaneE2eTest, ListsThatNeedNotBeConsistentComeFromTheWatchCache) {
   json limited = json::parse(Admin({"get", "--raw", path + "?resourceVersion=0&limit=500"}), nullptr, false);
   EXPECT_EQ(names(limited), (std::vector<std::string>{"cached-1"}));
   EXPECT_FALSE(limited["metadata"].contains("continue"));
+  // A watch from resourceVersion=0 starts with the cache's state as ADDED events.
+  std::string events = Admin({"get", "--raw", path + "?watch=1&resourceVersion=0&timeoutSeconds=1"});
+  EXPECT_TRUE(absl::StrContains(events, "\"type\":\"ADDED\"")) << events;
+  EXPECT_TRUE(absl::StrContains(events, "\"name\":\"cached-1\"")) << events;
+  EXPECT_FALSE(absl::StrContains(events, "\"name\":\"cached-2\"")) << events;
+  // ... and then goes on with the changes after that state.
+  BackgroundKubectl watch(*admin_, {"get", "--raw", path + "?watch=1&resourceVersion=0"}, *root_ + "/watch-rv0.out");
+  ASSERT_TRUE(watch.WaitFor("cached-1")) << watch.Output();
+  CreateObject(ConfigMap("cached-3"), "listcache");
+  EXPECT_TRUE(watch.WaitFor("cached-3")) << watch.Output();
 }
 
 TEST_F(ControlPlaneE2eTest, BadInputRefusedWithStatus) {
