@@ -83,14 +83,11 @@ void CountSpread(const PodInfo& pod, const TopologySpreadConstraint& constraint,
   out->constraint = &constraint;
   out->self_match = constraint.selector.Matches(pod.labels);
   out->counts.clear();
+  MatchingPodCounter counter(pod.namespace_, constraint.selector);
   for (const NodeState* node : cache.nodes()) {
     auto value = node->info.labels.find(constraint.topology_key);
     if (value == node->info.labels.end() || !MatchesNodeSelectorAndAffinity(pod, node->info)) continue;
-    int64_t matching = 0;
-    for (const PodInfo* existing : node->pods) {
-      if (existing->namespace_ == pod.namespace_ && constraint.selector.Matches(existing->labels)) ++matching;
-    }
-    out->counts[value->second] += matching;
+    out->counts[value->second] += counter.Count(*node);
   }
   out->min_count = out->counts.empty() ? 0 : std::numeric_limits<int64_t>::max();
   for (const auto& [value, count] : out->counts) out->min_count = std::min(out->min_count, count);

@@ -136,6 +136,14 @@ bool LabelSelector::Matches(const Labels& labels) const {
                      [&labels](const SelectorRequirement& r) { return r.Matches(labels); });
 }
 
+const SelectorRequirement* LabelSelector::RequiredPair() const {
+  if (nothing_) return nullptr;
+  for (const SelectorRequirement& r : requirements_) {
+    if (r.op == SelectorRequirement::Op::kIn && r.values.size() == 1) return &r;
+  }
+  return nullptr;
+}
+
 absl::StatusOr<NodeSelector::Term> NodeSelector::ParseTerm(const nlohmann::json& j, absl::string_view field) {
   if (!j.is_object()) return InvalidField(field, "must be an object");
   Term term;

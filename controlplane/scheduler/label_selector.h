@@ -34,6 +34,11 @@ class LabelSelector {
   static LabelSelector Everything();
 
   bool Matches(const Labels& labels) const;
+  // A label key=value every matching object must carry (the first matchLabels
+  // entry or single-value In expression), or nullptr when there is none.
+  const SelectorRequirement* RequiredPair() const;
+  // Whether the selector is exactly that one requirement.
+  bool IsSinglePair() const { return requirements_.size() == 1 && RequiredPair() != nullptr; }
 
  private:
   bool nothing_ = true;

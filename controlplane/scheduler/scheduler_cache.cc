@@ -6,6 +6,32 @@
 
 namespace berth::scheduler {
 
+std::string LabelCountKey(absl::string_view pod_namespace, absl::string_view key, absl::string_view value) {
+  return absl::StrCat(pod_namespace, "\x1f", key, "\x1f", value);
+}
+
+MatchingPodCounter::MatchingPodCounter(const std::string& pod_namespace, const LabelSelector& selector)
+    : namespace_(pod_namespace), selector_(selector) {
+  if (const SelectorRequirement* pair = selector.RequiredPair()) {
+    required_key_ = LabelCountKey(pod_namespace, pair->key, pair->values[0]);
+    exact_ = selector.IsSinglePair();
+  }
+}
+
+int64_t MatchingPodCounter::Count(const NodeState& node) const {
+  if (node.pods.empty()) return 0;
+  if (!required_key_.empty()) {
+    auto it = node.label_counts.find(required_key_);
+    if (it == node.label_counts.end()) return 0;
+    if (exact_) return it->second;
+  }
+  int64_t n = 0;
+  for (const PodInfo* pod : node.pods) {
+    if (pod->namespace_ == namespace_ && selector_.Matches(pod->labels)) ++n;
+  }
+  return n;
+}
+
 NodeState& SchedulerCache::NodeFor(const std::string& name) {
   auto& slot = nodes_[name];
   if (!slot) {
@@ -54,6 +80,7 @@ void SchedulerCache::AddToNode(const PodInfo& pod) {
   node.nonzero_requested.Add(pod.nonzero_requests);
   node.used_ports.insert(node.used_ports.end(), pod.host_ports.begin(), pod.host_ports.end());
   node.pods.push_back(&pod);
+  for (const auto& [key, value] : pod.labels) ++node.label_counts[LabelCountKey(pod.namespace_, key, value)];
   if (pod.HasPodAffinity()) {
     ++node.pods_with_affinity;
     ++pods_with_affinity_;
@@ -75,6 +102,10 @@ void SchedulerCache::RemoveFromNode(const PodInfo& pod) {
     if (used != node.used_ports.end()) node.used_ports.erase(used);
   }
   std::erase(node.pods, &pod);
+  for (const auto& [key, value] : pod.labels) {
+    auto count = node.label_counts.find(LabelCountKey(pod.namespace_, key, value));
+    if (count != node.label_counts.end() && --count->second == 0) node.label_counts.erase(count);
+  }
   if (pod.HasPodAffinity()) {
     --node.pods_with_affinity;
     --pods_with_affinity_;

@@ -13,7 +13,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "controlplane/scheduler/node_info.h"
 #include "controlplane/scheduler/pod_info.h"
 #include "controlplane/scheduler/resources.h"
@@ -27,8 +29,27 @@ struct NodeState {
   Resources nonzero_requested; // the same with the scoring defaults for cpu / memory
   std::vector<HostPort> used_ports;
   std::vector<const PodInfo*> pods;
+  // How many of the pods carry each label, keyed LabelCountKey(namespace, key, value).
+  absl::flat_hash_map<std::string, int32_t> label_counts;
   int pods_with_affinity = 0;               // pods with any pod (anti-)affinity term
   int pods_with_required_anti_affinity = 0;
+};
+
+// The key of NodeState::label_counts.
+std::string LabelCountKey(absl::string_view pod_namespace, absl::string_view key, absl::string_view value);
+
+// Counts the pods of one namespace matching a label selector on a node, using
+// the node's label counts to skip (or answer without) walking its pods.
+class MatchingPodCounter {
+ public:
+  MatchingPodCounter(const std::string& pod_namespace, const LabelSelector& selector);
+  int64_t Count(const NodeState& node) const;
+
+ private:
+  const std::string& namespace_;
+  const LabelSelector& selector_;
+  std::string required_key_;  // empty: no required pair
+  bool exact_ = false;        // the count of required_key_ is the answer
 };
 
 class SchedulerCache {

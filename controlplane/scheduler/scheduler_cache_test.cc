@@ -89,3 +89,38 @@ TEST(SchedulerCacheTest, RemovedNodeLeavesTheListAndKeepsItsPodsUntilRemoved) {
 
 }  // namespace
 }  // namespace berth::scheduler
+
+namespace berth::scheduler {
+namespace {
+
+TEST(MatchingPodCounterTest, CountsByLabelIndexAndBySelector) {
+  SchedulerCache cache;
+  cache.AddOrUpdateNode(Node("n1"));
+  auto bind = [&cache](const std::string& name, json labels, const std::string& ns = "default") {
+    json pod = testing::MakePod(name, json::object(), labels);
+    pod["metadata"]["namespace"] = ns;
+    pod["spec"]["nodeName"] = "n1";
+    cache.AddOrUpdatePod(*PodInfoFromJson(pod));
+  };
+  bind("a", {{"app", "web"}, {"tier", "front"}});
+  bind("b", {{"app", "web"}});
+  bind("c", {{"app", "web"}}, "other");
+  bind("d", json::object());
+  const NodeState& node = *cache.GetNode("n1");
+  std::string ns = "default";
+  auto single = *LabelSelector::FromJson(json::parse(R"({"matchLabels": {"app": "web"}})"), "s");
+  EXPECT_EQ(MatchingPodCounter(ns, single).Count(node), 2);
+  auto two = *LabelSelector::FromJson(json::parse(R"({"matchLabels": {"app": "web", "tier": "front"}})"), "s");
+  EXPECT_EQ(MatchingPodCounter(ns, two).Count(node), 1);
+  auto absent = *LabelSelector::FromJson(json::parse(R"({"matchLabels": {"app": "db"}})"), "s");
+  EXPECT_EQ(MatchingPodCounter(ns, absent).Count(node), 0);
+  auto everything = LabelSelector::Everything();
+  EXPECT_EQ(MatchingPodCounter(ns, everything).Count(node), 3);  // d has no labels but matches {}
+  ASSERT_TRUE(cache.RemovePod("default/b").ok());
+  EXPECT_EQ(MatchingPodCounter(ns, single).Count(node), 1);
+  EXPECT_FALSE(node.label_counts.contains(LabelCountKey("default", "tier", "web")));
+  EXPECT_EQ(node.label_counts.at(LabelCountKey("default", "app", "web")), 1);
+}
+
+}  // namespace
+}  // namespace berth::scheduler

@@ -162,13 +162,8 @@ void TopologySpreadScores(const PodInfo& pod, const SchedulerCache& cache, const
     }
     return true;
   };
-  auto matching_pods = [&pod](const NodeState& node, const TopologySpreadConstraint& c) {
-    int64_t n = 0;
-    for (const PodInfo* existing : node.pods) {
-      if (existing->namespace_ == pod.namespace_ && c.selector.Matches(existing->labels)) ++n;
-    }
-    return n;
-  };
+  std::vector<MatchingPodCounter> counters;
+  for (const TopologySpreadConstraint* c : soft) counters.emplace_back(pod.namespace_, c->selector);
   // Domains among the feasible nodes; nodes lacking a key are ignored (score 0).
   std::vector<const std::string*> node_values(nodes.size() * k, nullptr);
   std::vector<bool> ignored(nodes.size(), false);
@@ -198,7 +193,7 @@ void TopologySpreadScores(const PodInfo& pod, const SchedulerCache& cache, const
     for (size_t c = 0; c < k; ++c) {
       if (soft[c]->topology_key == kHostnameLabel) continue;
       auto domain = counts[c].find(*values[c]);
-      if (domain != counts[c].end()) domain->second += matching_pods(*node, *soft[c]);
+      if (domain != counts[c].end()) domain->second += counters[c].Count(*node);
     }
   }
   int64_t min = std::numeric_limits<int64_t>::max(), max = 0;
@@ -206,7 +201,7 @@ void TopologySpreadScores(const PodInfo& pod, const SchedulerCache& cache, const
     if (ignored[i]) continue;
     double score = 0;
     for (size_t c = 0; c < k; ++c) {
-      int64_t count = soft[c]->topology_key == kHostnameLabel ? matching_pods(*nodes[i], *soft[c])
+      int64_t count = soft[c]->topology_key == kHostnameLabel ? counters[c].Count(*nodes[i])
                                                               : counts[c].find(*node_values[i * k + c])->second;
       score += static_cast<double>(count) * weights[c] + static_cast<double>(soft[c]->max_skew - 1);
     }
