@@ -141,6 +141,23 @@ std::set<std::string> Keys(const std::map<std::string, int64_t>& files) {
   return keys;
 }
 
+// `output` is "ready", then "line 0 ..." to "line <count-1> ...", each once
+// and in order, then `last`.
+void ExpectNumberedLines(const std::string& output, int count, const std::string& last) {
+  std::vector<std::string> lines = absl::StrSplit(output, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), static_cast<size_t>(count + 2))
+      << "first: " << (lines.empty() ? "" : lines.front()) << " last: " << (lines.empty() ? "" : lines.back());
+  EXPECT_EQ(lines.front(), "ready");
+  EXPECT_EQ(lines.back(), last);
+  int wrong = 0;
+  for (int i = 0; i < count; ++i) {
+    if (!absl::StartsWith(lines[i + 1], absl::StrCat("line ", i, " ")) && wrong++ < 5) {
+      ADD_FAILURE() << "line " << i + 1 << " is \"" << lines[i + 1] << "\"";
+    }
+  }
+  EXPECT_EQ(wrong, 0);
+}
+
 class LogRotationE2eTest : public CriE2eTest {
  protected:
   void SetUp() override {
@@ -216,17 +233,7 @@ TEST_F(LogRotationE2eTest, FastWriterStaysUnderLimitAndFollowSeesEveryLineOnce) 
   EXPECT_LE(most_files, static_cast<size_t>(kMaxFiles));
 
   // Every line exactly once, in order.
-  std::vector<std::string> lines = absl::StrSplit(follow->output(), '\n', absl::SkipEmpty());
-  ASSERT_EQ(lines.size(), static_cast<size_t>(kLines + 2)) << "first: " << lines.front() << " last: " << lines.back();
-  EXPECT_EQ(lines.front(), "ready");
-  EXPECT_EQ(lines.back(), "done");
-  int wrong = 0;
-  for (int i = 0; i < kLines; ++i) {
-    if (!absl::StartsWith(lines[i + 1], absl::StrCat("line ", i, " ")) && wrong++ < 5) {
-      ADD_FAILURE() << "line " << i + 1 << " is \"" << lines[i + 1] << "\"";
-    }
-  }
-  EXPECT_EQ(wrong, 0);
+  ExpectNumberedLines(follow->output(), kLines, "done");
 
   // At the end: MaxFiles files, the older rotated one gzipped (the helper may
   // still be at work for a moment), the newest rotated one plain.
@@ -289,17 +296,7 @@ TEST_F(LogRotationE2eTest, FollowEndsWhenTheContainerExitsAndDoesNotMoveToItsRes
   E2E_ASSERT_OK_AND_ASSIGN(int rc, follow->Wait(absl::Seconds(60)));
   EXPECT_EQ(rc, 0);
   EXPECT_FALSE(absl::StrContains(follow->output(), "next-instance")) << "followed into the restart's log";
-  std::vector<std::string> lines = absl::StrSplit(follow->output(), '\n', absl::SkipEmpty());
-  ASSERT_EQ(lines.size(), static_cast<size_t>(kExitLines + 2)) << "first: " << lines.front() << " last: " << lines.back();
-  EXPECT_EQ(lines.front(), "ready");
-  EXPECT_EQ(lines.back(), "last");
-  int wrong = 0;
-  for (int i = 0; i < kExitLines; ++i) {
-    if (!absl::StartsWith(lines[i + 1], absl::StrCat("line ", i, " ")) && wrong++ < 5) {
-      ADD_FAILURE() << "line " << i + 1 << " is \"" << lines[i + 1] << "\"";
-    }
-  }
-  EXPECT_EQ(wrong, 0);
+  ExpectNumberedLines(follow->output(), kExitLines, "last");
   // It rotated on the way: the follower read across that.
   EXPECT_GE(LogFiles(LogDir()).size(), 2u);
 
