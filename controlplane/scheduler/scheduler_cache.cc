@@ -80,7 +80,10 @@ void SchedulerCache::AddToNode(const PodInfo& pod) {
   node.nonzero_requested.Add(pod.nonzero_requests);
   node.used_ports.insert(node.used_ports.end(), pod.host_ports.begin(), pod.host_ports.end());
   node.pods.push_back(&pod);
-  for (const auto& [key, value] : pod.labels) ++node.label_counts[LabelCountKey(pod.namespace_, key, value)];
+  for (const auto& [key, value] : pod.labels) {
+    std::string label = LabelCountKey(pod.namespace_, key, value);
+    if (++node.label_counts[label] == 1) nodes_with_label_[label].insert(&node);
+  }
   if (pod.HasPodAffinity()) {
     ++node.pods_with_affinity;
     ++pods_with_affinity_;
@@ -103,8 +106,14 @@ void SchedulerCache::RemoveFromNode(const PodInfo& pod) {
   }
   std::erase(node.pods, &pod);
   for (const auto& [key, value] : pod.labels) {
-    auto count = node.label_counts.find(LabelCountKey(pod.namespace_, key, value));
-    if (count != node.label_counts.end() && --count->second == 0) node.label_counts.erase(count);
+    std::string label = LabelCountKey(pod.namespace_, key, value);
+    auto count = node.label_counts.find(label);
+    if (count == node.label_counts.end() || --count->second > 0) continue;
+    node.label_counts.erase(count);
+    auto nodes = nodes_with_label_.find(label);
+    if (nodes == nodes_with_label_.end()) continue;
+    nodes->second.erase(&node);
+    if (nodes->second.empty()) nodes_with_label_.erase(nodes);
   }
   if (pod.HasPodAffinity()) {
     --node.pods_with_affinity;

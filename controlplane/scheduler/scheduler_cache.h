@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "controlplane/scheduler/node_info.h"
@@ -35,6 +36,8 @@ struct NodeState {
   int pods_with_required_anti_affinity = 0;
 };
 
+class SchedulerCache;
+
 // The key of NodeState::label_counts.
 std::string LabelCountKey(absl::string_view pod_namespace, absl::string_view key, absl::string_view value);
 
@@ -44,6 +47,10 @@ class MatchingPodCounter {
  public:
   MatchingPodCounter(const std::string& pod_namespace, const LabelSelector& selector);
   int64_t Count(const NodeState& node) const;
+  // Calls fn(node, count) for every existing node with at least one matching pod;
+  // with a required label pair, only the nodes whose pods carry it are looked at.
+  template <class Fn>
+  void ForEachNodeWithMatches(const SchedulerCache& cache, Fn fn) const;
 
  private:
   const std::string& namespace_;
@@ -88,6 +95,11 @@ class SchedulerCache {
   // Pods in the cache with any pod (anti-)affinity term / a required anti-affinity term.
   int64_t pods_with_affinity() const { return pods_with_affinity_; }
   int64_t pods_with_required_anti_affinity() const { return pods_with_required_anti_affinity_; }
+  // The nodes (known or not) with a pod carrying LabelCountKey(ns, key, value); nullptr when none.
+  const absl::flat_hash_set<const NodeState*>* NodesWithLabel(const std::string& label_count_key) const {
+    auto it = nodes_with_label_.find(label_count_key);
+    return it == nodes_with_label_.end() ? nullptr : &it->second;
+  }
 
  private:
   struct PodEntry {
@@ -106,6 +118,21 @@ class SchedulerCache {
   uint64_t generation_ = 0;
   int64_t pods_with_affinity_ = 0;
   int64_t pods_with_required_anti_affinity_ = 0;
+  absl::flat_hash_map<std::string, absl::flat_hash_set<const NodeState*>> nodes_with_label_;
 };
+
+template <class Fn>
+void MatchingPodCounter::ForEachNodeWithMatches(const SchedulerCache& cache, Fn fn) const {
+  auto visit = [&](const NodeState* node) {
+    if (!node->known) return;
+    int64_t n = Count(*node);
+    if (n > 0) fn(*node, n);
+  };
+  if (required_key_.empty()) {
+    for (const NodeState* node : cache.nodes()) visit(node);
+  } else if (const auto* nodes = cache.NodesWithLabel(required_key_)) {
+    for (const NodeState* node : *nodes) visit(node);
+  }
+}
 
 }  // namespace berth::scheduler

@@ -120,6 +120,19 @@ TEST(MatchingPodCounterTest, CountsByLabelIndexAndBySelector) {
   EXPECT_EQ(MatchingPodCounter(ns, single).Count(node), 1);
   EXPECT_FALSE(node.label_counts.contains(LabelCountKey("default", "tier", "web")));
   EXPECT_EQ(node.label_counts.at(LabelCountKey("default", "app", "web")), 1);
+  // The cache-wide index lists the node while a pod carries the label, and only then.
+  ASSERT_NE(cache.NodesWithLabel(LabelCountKey("default", "app", "web")), nullptr);
+  int visited = 0;
+  MatchingPodCounter(ns, single).ForEachNodeWithMatches(cache, [&](const NodeState& n, int64_t count) {
+    EXPECT_EQ(n.info.name, "n1");
+    EXPECT_EQ(count, 1);
+    ++visited;
+  });
+  EXPECT_EQ(visited, 1);
+  ASSERT_TRUE(cache.RemovePod("default/a").ok());
+  EXPECT_EQ(cache.NodesWithLabel(LabelCountKey("default", "app", "web")), nullptr);
+  MatchingPodCounter(ns, single).ForEachNodeWithMatches(cache, [&](const NodeState&, int64_t) { ++visited; });
+  EXPECT_EQ(visited, 1);
 }
 
 }  // namespace

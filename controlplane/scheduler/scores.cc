@@ -185,16 +185,13 @@ void TopologySpreadScores(const PodInfo& pod, const SchedulerCache& cache, const
     weights[c] = std::log(static_cast<double>(size + 2));
   }
   std::vector<const std::string*> values(k);
-  for (const NodeState* node : cache.nodes()) {
-    if (node->pods.empty() || !resolve(node->info.labels, values.data()) ||
-        !MatchesNodeSelectorAndAffinity(pod, node->info)) {
-      continue;
-    }
-    for (size_t c = 0; c < k; ++c) {
-      if (soft[c]->topology_key == kHostnameLabel) continue;
+  for (size_t c = 0; c < k; ++c) {
+    if (soft[c]->topology_key == kHostnameLabel) continue;
+    counters[c].ForEachNodeWithMatches(cache, [&](const NodeState& node, int64_t matching) {
+      if (!resolve(node.info.labels, values.data()) || !MatchesNodeSelectorAndAffinity(pod, node.info)) return;
       auto domain = counts[c].find(*values[c]);
-      if (domain != counts[c].end()) domain->second += counters[c].Count(*node);
-    }
+      if (domain != counts[c].end()) domain->second += matching;
+    });
   }
   int64_t min = std::numeric_limits<int64_t>::max(), max = 0;
   for (size_t i = 0; i < nodes.size(); ++i) {
