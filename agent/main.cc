@@ -13,6 +13,7 @@
 #include "agent/images_command.h"
 #include "agent/logs_command.h"
 #include "common/logging.h"
+#include "common/stop_signals.h"
 #include "grpcpp/grpcpp.h"
 #include "runtime-shim/cri/cri_service.h"
 #include "runtime-shim/image/image_store.h"
@@ -21,19 +22,11 @@
 namespace berth {
 namespace {
 
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "berth-agent: %s\n", std::string(status.message()).c_str());
-  return 1;
-}
+int Fail(const absl::Status& status) { return FailWith("berth-agent", status); }
 
 int Serve(const AgentFlags& flags) {
   // Block the stop signals before any thread starts, then wait for them.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  sigset_t stop = BlockStopSignals();
 
   RuntimeOptions options = flags.runtime;
   auto kubelet_config = agent::LoadAgentKubeletConfig(flags.config_file, flags.kubelet_flags);
@@ -68,8 +61,7 @@ int Serve(const AgentFlags& flags) {
   auto node = agent::NodeAgent::Start(*kubelet_config, runtime->get(), flags.runtime.state_dir,
                                       node_cgroups->has_value() ? &**node_cgroups : nullptr);
   if (!node.ok()) return Fail(node.status());
-  int sig = 0;
-  sigwait(&stop, &sig);
+  int sig = WaitForStopSignal(stop);
   BERTH_LOG(Info) << "stopping; containers keep running" << Kv("signal", sig);
   (*node)->Stop();
   (*server)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "common/logging.h"
+#include "common/stop_signals.h"
 #include "device-plugin/gpu_plugin.h"
 #include "device-plugin/plugin_flags.h"
 
@@ -22,12 +23,7 @@ int main(int argc, char** argv) {
                      : flags->log_level == "error"   ? berth::LogLevel::kError
                                                      : berth::LogLevel::kInfo);
   // Blocked before any thread starts, so only Run()'s signalfd sees them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  berth::BlockStopSignals();
 
   auto plugin = berth::gpu::GpuPlugin::Create(*flags);
   if (!plugin.ok()) {

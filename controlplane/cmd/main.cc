@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/stop_signals.h"
 #include "controlplane/apiserver/api_server.h"
 #include "controlplane/cmd/controlplane_flags.h"
 #include "controlplane/store/etcd_store.h"
@@ -16,18 +17,10 @@
 namespace berth::controlplane {
 namespace {
 
-int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "berth-controlplane: %s\n", std::string(status.message()).c_str());
-  return 1;
-}
+int Fail(const absl::Status& status) { return FailWith("berth-controlplane", status); }
 
 int Serve(const ControlPlaneFlags& flags) {
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  sigset_t stop = BlockStopSignals();
   auto store = store::OpenStore(flags.store_url);
   if (!store.ok()) return Fail(store.status());
   auto server = apiserver::ApiServer::Start(flags.server, store->get());
@@ -35,8 +28,7 @@ int Serve(const ControlPlaneFlags& flags) {
   BERTH_LOG(Info) << "serving the Kubernetes API"
                   << Kv("address", absl::StrCat(flags.server.https.bind_address, ":", (*server)->port()))
                   << Kv("store", flags.store_url);
-  int sig = 0;
-  sigwait(&stop, &sig);
+  int sig = WaitForStopSignal(stop);
   BERTH_LOG(Info) << "stopping" << Kv("signal", sig);
   server->reset();
   return 0;
