@@ -284,6 +284,65 @@ TEST_F(ControlPlaneE2eTest, TypedCommandsSendingProtobuf) {
   EXPECT_TRUE(Kubectl(*node, {"auth", "can-i", "get", "pods"}).ok());
 }
 
+// kubectl create deployment, run and expose send Deployment, Pod and
+// Service in protobuf; what they set is stored as it would be from JSON.
+TEST_F(ControlPlaneE2eTest, TypedCreateDeploymentRunAndExposeSendProtobuf) {
+  Admin({"create", "namespace", "typed-apps"});
+  EXPECT_THAT(Admin({"create", "deployment", "web", "-n", "typed-apps", "--image=busybox", "--replicas=2",
+                     "--port=8080"}),
+              HasSubstr("deployment.apps/web created"));
+  json d = GetJson({"get", "deployment", "web", "-n", "typed-apps"});
+  EXPECT_EQ(d["spec"]["replicas"], 2);
+  EXPECT_EQ(d["spec"]["selector"]["matchLabels"]["app"], "web");
+  EXPECT_EQ(d["metadata"]["labels"]["app"], "web");
+  EXPECT_EQ(d["spec"]["template"]["metadata"]["labels"]["app"], "web");
+  ASSERT_EQ(d["spec"]["template"]["spec"]["containers"].size(), 1u) << d.dump();
+  json c = d["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(c["name"], "busybox");
+  EXPECT_EQ(c["image"], "busybox");
+  EXPECT_EQ(c["ports"][0]["containerPort"], 8080);
+
+  EXPECT_THAT(Admin({"run", "p1", "-n", "typed-apps", "--image=busybox", "--labels=app=x", "--env=A=1", "--port=80",
+                     "--", "sleep", "10"}),
+              HasSubstr("pod/p1 created"));
+  json p = GetJson({"get", "pod", "p1", "-n", "typed-apps"});
+  EXPECT_EQ(p["metadata"]["labels"], json::parse(R"({"app":"x"})"));
+  ASSERT_EQ(p["spec"]["containers"].size(), 1u) << p.dump();
+  c = p["spec"]["containers"][0];
+  EXPECT_EQ(c["name"], "p1");
+  EXPECT_EQ(c["image"], "busybox");
+  EXPECT_EQ(c["args"], json::parse(R"(["sleep","10"])"));
+  EXPECT_FALSE(c.contains("command"));
+  EXPECT_EQ(c["env"], json::parse(R"([{"name":"A","value":"1"}])"));
+  EXPECT_EQ(c["ports"][0]["containerPort"], 80);
+  EXPECT_EQ(p["spec"]["restartPolicy"], "Always");
+  EXPECT_THAT(Admin({"run", "p2", "-n", "typed-apps", "--image=busybox", "--restart=Never", "--command", "--", "sh",
+                     "-c", "echo hi"}),
+              HasSubstr("pod/p2 created"));
+  p = GetJson({"get", "pod", "p2", "-n", "typed-apps"});
+  EXPECT_EQ(p["spec"]["restartPolicy"], "Never");
+  EXPECT_EQ(p["spec"]["containers"][0]["command"], json::parse(R"(["sh","-c","echo hi"])"));
+  EXPECT_EQ(p["metadata"]["labels"]["run"], "p2");
+
+  EXPECT_THAT(Admin({"expose", "deployment", "web", "-n", "typed-apps", "--port=80", "--target-port=8080"}),
+              HasSubstr("service/web exposed"));
+  json svc = GetJson({"get", "service", "web", "-n", "typed-apps"});
+  EXPECT_EQ(svc["spec"]["selector"], json::parse(R"({"app":"web"})"));
+  ASSERT_EQ(svc["spec"]["ports"].size(), 1u) << svc.dump();
+  EXPECT_EQ(svc["spec"]["ports"][0]["port"], 80);
+  EXPECT_EQ(svc["spec"]["ports"][0]["targetPort"], 8080);
+  EXPECT_EQ(svc["spec"]["ports"][0]["protocol"], "TCP");
+  EXPECT_THAT(Admin({"expose", "deployment", "web", "-n", "typed-apps", "--name=web-np", "--type=NodePort",
+                     "--port=81", "--target-port=http", "--protocol=UDP"}),
+              HasSubstr("service/web-np exposed"));
+  svc = GetJson({"get", "service", "web-np", "-n", "typed-apps"});
+  EXPECT_EQ(svc["spec"]["type"], "NodePort");
+  EXPECT_EQ(svc["spec"]["ports"][0]["port"], 81);
+  EXPECT_EQ(svc["spec"]["ports"][0]["targetPort"], "http");
+  EXPECT_EQ(svc["spec"]["ports"][0]["protocol"], "UDP");
+  Admin({"delete", "namespace", "typed-apps", "--wait=false"});
+}
+
 TEST_F(ControlPlaneE2eTest, WatchSeesChanges) {
   CreateObject(ConfigMap("watched-1"));
   BackgroundKubectl watch(*admin_, {"get", "configmaps", "-w", "--output-watch-events", "-o", "name"},
