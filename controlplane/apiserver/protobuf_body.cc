@@ -97,6 +97,15 @@ const Message kContainerPort{{{1, "name", Kind::kString},
                               {5, "hostIP", Kind::kString}}};
 const Message kEnvVar{{{1, "name", Kind::kString}, {2, "value", Kind::kString}}};
 const Message kResourceRequirements{{{1, "limits", Kind::kQuantityMap}, {2, "requests", Kind::kQuantityMap}}};
+const Message kCapabilities{{{1, "add", Kind::kStringList}, {2, "drop", Kind::kStringList}}};
+const Message kSecurityContext{{{1, "capabilities", Kind::kMessage, &kCapabilities},
+                                {2, "privileged", Kind::kBool, nullptr, kKeepZero},
+                                {4, "runAsUser", Kind::kInt, nullptr, kKeepZero},
+                                {5, "runAsNonRoot", Kind::kBool, nullptr, kKeepZero},
+                                {6, "readOnlyRootFilesystem", Kind::kBool, nullptr, kKeepZero},
+                                {7, "allowPrivilegeEscalation", Kind::kBool, nullptr, kKeepZero},
+                                {8, "runAsGroup", Kind::kInt, nullptr, kKeepZero},
+                                {9, "procMount", Kind::kString, nullptr, kKeepZero}}};
 const Message kContainer{{{1, "name", Kind::kString},
                           {2, "image", Kind::kString},
                           {3, "command", Kind::kStringList},
@@ -107,10 +116,17 @@ const Message kContainer{{{1, "name", Kind::kString},
                           {8, "resources", Kind::kMessage, &kResourceRequirements},
                           {13, "terminationMessagePath", Kind::kString},
                           {14, "imagePullPolicy", Kind::kString},
+                          {15, "securityContext", Kind::kMessage, &kSecurityContext},
                           {16, "stdin", Kind::kBool},
                           {17, "stdinOnce", Kind::kBool},
                           {18, "tty", Kind::kBool},
                           {20, "terminationMessagePolicy", Kind::kString}}};
+const Message kLocalObjectReference{{{1, "name", Kind::kString}}};
+const Message kToleration{{{1, "key", Kind::kString},
+                           {2, "operator", Kind::kString},
+                           {3, "value", Kind::kString},
+                           {4, "effect", Kind::kString},
+                           {5, "tolerationSeconds", Kind::kInt, nullptr, kKeepZero}}};
 const Message kPodSpec{{{2, "containers", Kind::kMessageList, &kContainer},
                         {3, "restartPolicy", Kind::kString},
                         {4, "terminationGracePeriodSeconds", Kind::kInt, nullptr, kKeepZero},
@@ -123,11 +139,13 @@ const Message kPodSpec{{{2, "containers", Kind::kMessageList, &kContainer},
                         {11, "hostNetwork", Kind::kBool},
                         {12, "hostPID", Kind::kBool},
                         {13, "hostIPC", Kind::kBool},
+                        {15, "imagePullSecrets", Kind::kMessageList, &kLocalObjectReference},
                         {16, "hostname", Kind::kString},
                         {17, "subdomain", Kind::kString},
                         {19, "schedulerName", Kind::kString},
                         {20, "initContainers", Kind::kMessageList, &kContainer},
                         {21, "automountServiceAccountToken", Kind::kBool, nullptr, kKeepZero},
+                        {22, "tolerations", Kind::kMessageList, &kToleration},
                         {24, "priorityClassName", Kind::kString},
                         {25, "priority", Kind::kInt, nullptr, kKeepZero},
                         {30, "enableServiceLinks", Kind::kBool, nullptr, kKeepZero}}};
@@ -155,6 +173,32 @@ const Message kDeploymentSpec{{{1, "replicas", Kind::kInt, nullptr, kKeepZero},
                                {9, "progressDeadlineSeconds", Kind::kInt, nullptr, kKeepZero}}};
 const Message kDeployment{{{1, "metadata", Kind::kMessage, &kObjectMeta},
                            {2, "spec", Kind::kMessage, &kDeploymentSpec}}};
+
+// batch/v1 Job (kubectl create job).
+const Message kJobSpec{{{1, "parallelism", Kind::kInt, nullptr, kKeepZero},
+                        {2, "completions", Kind::kInt, nullptr, kKeepZero},
+                        {3, "activeDeadlineSeconds", Kind::kInt, nullptr, kKeepZero},
+                        {4, "selector", Kind::kMessage, &kLabelSelector},
+                        {5, "manualSelector", Kind::kBool, nullptr, kKeepZero},
+                        {6, "template", Kind::kMessage, &kPodTemplateSpec},
+                        {7, "backoffLimit", Kind::kInt, nullptr, kKeepZero},
+                        {8, "ttlSecondsAfterFinished", Kind::kInt, nullptr, kKeepZero},
+                        {9, "completionMode", Kind::kString, nullptr, kKeepZero},
+                        {10, "suspend", Kind::kBool, nullptr, kKeepZero}}};
+const Message kJob{{{1, "metadata", Kind::kMessage, &kObjectMeta}, {2, "spec", Kind::kMessage, &kJobSpec}}};
+
+// core/v1 ServiceAccount (kubectl create serviceaccount).
+const Message kObjectReference{{{1, "kind", Kind::kString},
+                                {2, "namespace", Kind::kString},
+                                {3, "name", Kind::kString},
+                                {4, "uid", Kind::kString},
+                                {5, "apiVersion", Kind::kString},
+                                {6, "resourceVersion", Kind::kString},
+                                {7, "fieldPath", Kind::kString}}};
+const Message kServiceAccount{{{1, "metadata", Kind::kMessage, &kObjectMeta},
+                               {2, "secrets", Kind::kMessageList, &kObjectReference},
+                               {3, "imagePullSecrets", Kind::kMessageList, &kLocalObjectReference},
+                               {4, "automountServiceAccountToken", Kind::kBool, nullptr, kKeepZero}}};
 
 // core/v1 Service.
 const Message kServicePort{{{1, "name", Kind::kString},
@@ -191,6 +235,8 @@ const Message* MessageFor(const std::string& api_version, const std::string& kin
       {{"v1", "Namespace"}, &kNamespace},
       {{"v1", "Pod"}, &kPod},
       {{"v1", "Service"}, &kService},
+      {{"v1", "ServiceAccount"}, &kServiceAccount},
+      {{"batch/v1", "Job"}, &kJob},
       {{"apps/v1", "Deployment"}, &kDeployment},
       {{"authorization.k8s.io/v1", "SelfSubjectAccessReview"}, &kSelfSubjectAccessReview},
   };

@@ -146,7 +146,8 @@ TEST(ProtobufBodyTest, PodAsKubectlRunSendsIt) {
   EXPECT_EQ(c["args"], nlohmann::json::parse(R"(["sleep","10"])"));
   EXPECT_EQ(c["ports"], nlohmann::json::parse(R"([{"containerPort":80,"protocol":"TCP"}])"));
   EXPECT_EQ(c["env"], nlohmann::json::parse(R"([{"name":"A","value":"1"},{"name":"B"}])"));
-  EXPECT_EQ(c["resources"], nlohmann::json::parse(R"({"limits":{"cpu":"100m","memory":"64Mi"},"requests":{"cpu":"50m"}})"));
+  EXPECT_EQ(c["resources"],
+            nlohmann::json::parse(R"({"limits":{"cpu":"100m","memory":"64Mi"},"requests":{"cpu":"50m"}})"));
   EXPECT_EQ(c["stdin"], true);
   EXPECT_EQ(c["tty"], true);
   EXPECT_FALSE(obj->contains("status"));
@@ -173,6 +174,43 @@ TEST(ProtobufBodyTest, ServiceAsKubectlExposeSendsIt) {
   EXPECT_EQ(spec_json["ports"][1]["name"], "https");
   EXPECT_FALSE(spec_json["ports"][2].contains("targetPort"));  // zero: the server defaults it to port
   EXPECT_EQ(spec_json["ports"][2]["protocol"], "UDP");
+}
+
+// kubectl create job j1 --image=busybox -- echo hi, with a privileged
+// container, a toleration and an image pull secret in its template.
+TEST(ProtobufBodyTest, JobWithSecurityContextAndTolerations) {
+  std::string security = Bytes(15, Bytes(1, Bytes(1, "NET_ADMIN") + Bytes(2, "ALL")) + Int(2, 1) + Int(4, 0));
+  std::string container = Container("j1", "busybox", Bytes(3, "echo") + Bytes(3, "hi") + security);
+  std::string toleration = Bytes(1, "node.kubernetes.io/unreachable") + Bytes(2, "Exists") + Bytes(3, "") +
+                           Bytes(4, "NoExecute") + Int(5, 300);
+  std::string pod_spec =
+      Bytes(2, container) + Bytes(3, "Never") + Bytes(15, Bytes(1, "regcred")) + Bytes(22, toleration);
+  std::string spec = Int(2, 1) + Bytes(6, Bytes(1, Meta("", "")) + Bytes(2, pod_spec)) + Int(7, 0) + Int(10, 0);
+  auto obj = DecodeProtobufBody(Envelope("batch/v1", "Job", Bytes(1, Meta("j1", "")) + Bytes(2, spec)));
+  ASSERT_TRUE(obj.ok()) << obj.status();
+  EXPECT_EQ((*obj)["spec"]["completions"], 1);
+  EXPECT_EQ((*obj)["spec"]["backoffLimit"], 0);  // pointers: explicit zeros kept
+  EXPECT_EQ((*obj)["spec"]["suspend"], false);
+  const auto& ps = (*obj)["spec"]["template"]["spec"];
+  EXPECT_EQ(ps["restartPolicy"], "Never");
+  EXPECT_EQ(ps["imagePullSecrets"], nlohmann::json::parse(R"([{"name":"regcred"}])"));
+  EXPECT_EQ(ps["tolerations"], nlohmann::json::parse(R"([{"key":"node.kubernetes.io/unreachable","operator":"Exists",
+                                                         "effect":"NoExecute","tolerationSeconds":300}])"));
+  EXPECT_EQ(ps["containers"][0]["command"], nlohmann::json::parse(R"(["echo","hi"])"));
+  EXPECT_EQ(ps["containers"][0]["securityContext"],
+            nlohmann::json::parse(
+                R"({"capabilities":{"add":["NET_ADMIN"],"drop":["ALL"]},"privileged":true,"runAsUser":0})"));
+}
+
+TEST(ProtobufBodyTest, ServiceAccount) {
+  std::string raw = Bytes(1, Meta("sa1", "")) + Bytes(2, Bytes(3, "sa1-token")) + Bytes(3, Bytes(1, "regcred")) +
+                    Int(4, 0);
+  auto obj = DecodeProtobufBody(Envelope("v1", "ServiceAccount", raw));
+  ASSERT_TRUE(obj.ok()) << obj.status();
+  EXPECT_EQ((*obj)["metadata"]["name"], "sa1");
+  EXPECT_EQ((*obj)["secrets"], nlohmann::json::parse(R"([{"name":"sa1-token"}])"));
+  EXPECT_EQ((*obj)["imagePullSecrets"], nlohmann::json::parse(R"([{"name":"regcred"}])"));
+  EXPECT_EQ((*obj)["automountServiceAccountToken"], false);
 }
 
 // A field berth has no schema for is refused when it carries a value (not

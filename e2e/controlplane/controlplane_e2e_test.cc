@@ -284,11 +284,11 @@ TEST_F(ControlPlaneE2eTest, TypedCommandsSendingProtobuf) {
   EXPECT_TRUE(Kubectl(*node, {"auth", "can-i", "get", "pods"}).ok());
 }
 
-// kubectl create deployment and create service send protobuf bodies (the
+// kubectl create deployment/service/job/serviceaccount send protobuf bodies (the
 // 1.32 client sends run's Pod and expose's Service as JSON; the decoder's
 // Pod and Service paths are also covered by the unit tests): what each
 // command sets is stored, checked field by field.
-TEST_F(ControlPlaneE2eTest, CreateDeploymentRunExposeAndCreateService) {
+TEST_F(ControlPlaneE2eTest, CreateDeploymentServiceJobServiceAccountRunAndExpose) {
   Admin({"create", "namespace", "typed-apps"});
   EXPECT_THAT(Admin({"create", "deployment", "web", "-n", "typed-apps", "--image=busybox", "--replicas=2",
                      "--port=8080"}),
@@ -350,7 +350,8 @@ TEST_F(ControlPlaneE2eTest, CreateDeploymentRunExposeAndCreateService) {
   EXPECT_EQ(svc["spec"]["ports"][0]["targetPort"], "http");
   EXPECT_EQ(svc["spec"]["ports"][0]["protocol"], "UDP");
   // kubectl create service uses the typed client: a Service in protobuf.
-  std::string created = Admin({"create", "service", "nodeport", "web-svc", "-n", "typed-apps", "--tcp=82:8082", "-v=8"});
+  std::string created =
+      Admin({"create", "service", "nodeport", "web-svc", "-n", "typed-apps", "--tcp=82:8082", "-v=8"});
   EXPECT_THAT(created, HasSubstr("service/web-svc created"));
   EXPECT_THAT(created, HasSubstr(kSentProtobuf));
   svc = GetJson({"get", "service", "web-svc", "-n", "typed-apps"});
@@ -359,6 +360,19 @@ TEST_F(ControlPlaneE2eTest, CreateDeploymentRunExposeAndCreateService) {
   EXPECT_EQ(svc["spec"]["ports"][0]["name"], "82-8082");
   EXPECT_EQ(svc["spec"]["ports"][0]["port"], 82);
   EXPECT_EQ(svc["spec"]["ports"][0]["targetPort"], 8082);
+
+  std::string job = Admin({"create", "job", "j1", "-n", "typed-apps", "--image=busybox", "-v=8", "--", "echo", "hi"});
+  EXPECT_THAT(job, HasSubstr("job.batch/j1 created"));
+  EXPECT_THAT(job, HasSubstr(kSentProtobuf));
+  json j = GetJson({"get", "job", "j1", "-n", "typed-apps"});
+  ASSERT_EQ(j["spec"]["template"]["spec"]["containers"].size(), 1u) << j.dump();
+  EXPECT_EQ(j["spec"]["template"]["spec"]["containers"][0]["image"], "busybox");
+  EXPECT_EQ(j["spec"]["template"]["spec"]["containers"][0]["command"], json::parse(R"(["echo","hi"])"));
+  EXPECT_EQ(j["spec"]["template"]["spec"]["restartPolicy"], "Never");
+  std::string sa = Admin({"create", "serviceaccount", "sa1", "-n", "typed-apps", "-v=8"});
+  EXPECT_THAT(sa, HasSubstr("serviceaccount/sa1 created"));
+  EXPECT_THAT(sa, HasSubstr(kSentProtobuf));
+  EXPECT_EQ(GetJson({"get", "serviceaccount", "sa1", "-n", "typed-apps"})["metadata"]["name"], "sa1");
   Admin({"delete", "namespace", "typed-apps", "--wait=false"});
 }
 
