@@ -134,8 +134,8 @@ std::string ScaleSelector(const json& obj) {
   std::vector<std::string> parts;
   const json& sel = obj.value("spec", json::object()).value("selector", json::object());
   if (sel.is_object()) {
-    for (auto it = sel.value("matchLabels", json::object()).begin(); it != sel.value("matchLabels", json::object()).end();
-         ++it) {
+    const json match_labels = sel.value("matchLabels", json::object());  // begin() and end() of one copy
+    for (auto it = match_labels.begin(); it != match_labels.end(); ++it) {
       if (it.value().is_string()) parts.push_back(absl::StrCat(it.key(), "=", it.value().get<std::string>()));
     }
   }

@@ -310,6 +310,14 @@ TEST_F(ControlPlaneE2eTest, CreateDeploymentServiceJobServiceAccountRunAndExpose
   EXPECT_THAT(zero, HasSubstr("deployment.apps/web0 created"));
   EXPECT_THAT(zero, HasSubstr(kSentProtobuf));
   EXPECT_EQ(GetJson({"get", "deployment", "web0", "-n", "typed-apps"})["spec"]["replicas"], 0);
+  // The scale subresource (a merge patch) answers with the selector from matchLabels.
+  std::string scaled = Admin({"scale", "deployment", "web0", "-n", "typed-apps", "--replicas=3"});
+  EXPECT_THAT(scaled, HasSubstr("deployment.apps/web0 scaled"));
+  EXPECT_EQ(GetJson({"get", "deployment", "web0", "-n", "typed-apps"})["spec"]["replicas"], 3) << scaled;
+  json scale = json::parse(Admin({"get", "--raw", "/apis/apps/v1/namespaces/typed-apps/deployments/web0/scale"}),
+                           nullptr, false);
+  EXPECT_EQ(scale["status"]["selector"], "app=web0") << scale.dump();
+  EXPECT_EQ(scale["spec"]["replicas"], 3);
 
   EXPECT_THAT(Admin({"run", "p1", "-n", "typed-apps", "--image=busybox", "--labels=app=x", "--env=A=1", "--port=80",
                      "--", "sleep", "10"}),
