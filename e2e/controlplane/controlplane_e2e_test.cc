@@ -318,6 +318,16 @@ TEST_F(ControlPlaneE2eTest, CreateDeploymentServiceJobServiceAccountRunAndExpose
                            nullptr, false);
   EXPECT_EQ(scale["status"]["selector"], "app=web0") << scale.dump();
   EXPECT_EQ(scale["spec"]["replicas"], 3);
+  // set image and rollout restart: strategic merge patches of the pod template.
+  EXPECT_THAT(Admin({"set", "image", "deployment/web", "-n", "typed-apps", "busybox=busybox:1.36"}),
+              HasSubstr("deployment.apps/web image updated"));
+  EXPECT_THAT(Admin({"rollout", "restart", "deployment/web", "-n", "typed-apps"}),
+              HasSubstr("deployment.apps/web restarted"));
+  d = GetJson({"get", "deployment", "web", "-n", "typed-apps"});
+  EXPECT_EQ(d["spec"]["template"]["spec"]["containers"][0]["image"], "busybox:1.36") << d.dump();
+  EXPECT_EQ(d["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"], 8080);
+  EXPECT_TRUE(d["spec"]["template"]["metadata"]["annotations"].contains("kubectl.kubernetes.io/restartedAt"))
+      << d.dump();
 
   EXPECT_THAT(Admin({"run", "p1", "-n", "typed-apps", "--image=busybox", "--labels=app=x", "--env=A=1", "--port=80",
                      "--", "sleep", "10"}),
