@@ -93,6 +93,11 @@ absl::StatusOr<LinkInfo> EnsureBridge(Netlink& nl, const BridgeConfig& config) {
 // different IPv4 address (or an overlapping IPv6 one) is an error unless
 // forceAddress, which replaces it.
 absl::Status EnsureGatewayAddress(Netlink& nl, const LinkInfo& br, const IpPrefix& gw, bool force) {
+  // Usually the gateway is already the bridge's primary IPv4 address: two
+  // ioctls tell, without an address dump.
+  if (gw.family == AF_INET) {
+    if (auto primary = nl.PrimaryIpv4(br.name); primary.ok() && *primary == gw) return absl::OkStatus();
+  }
   ASSIGN_OR_RETURN(auto addrs, nl.ListAddresses(br.index, gw.family));
   for (const auto& a : addrs) {
     if (a == gw) return absl::OkStatus();

@@ -6,6 +6,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <netlink/addr.h>
 #include <netlink/errno.h>
 #include <netlink/msg.h>
@@ -127,7 +128,10 @@ absl::Status NlError(int err, const std::string& what) {
   }
 }
 
-Netlink::~Netlink() { nl_socket_free(sock_); }
+Netlink::~Netlink() {
+  nl_socket_free(sock_);
+  if (inet_fd_ >= 0) close(inet_fd_);
+}
 
 absl::StatusOr<std::unique_ptr<Netlink>> Netlink::Open() {
   nl_sock* sock = nl_socket_alloc();
@@ -140,6 +144,7 @@ absl::StatusOr<std::unique_ptr<Netlink>> Netlink::Open() {
   // a buffer that holds the largest datagram a dump sends (32 KiB).
   nl_socket_disable_msg_peek(sock);
   nl_socket_set_msg_buf_size(sock, 64 * 1024);
+  out->inet_fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   return out;
 }
 
@@ -166,6 +171,28 @@ absl::StatusOr<int> Netlink::LinkIndex(const std::string& name) {
     return absl::InternalError(absl::StrCat("index of link ", name, ": ", strerror(err)));
   }
   return req.ifr_ifindex;
+}
+
+absl::StatusOr<IpPrefix> Netlink::PrimaryIpv4(const std::string& name) {
+  if (name.empty() || name.size() >= IFNAMSIZ) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", name, "\" is not an interface name"));
+  }
+  if (inet_fd_ < 0) return absl::UnavailableError("no AF_INET socket for device ioctls");
+  int fd = inet_fd_;
+  ifreq req = {};
+  std::memcpy(req.ifr_name, name.data(), name.size());
+  req.ifr_addr.sa_family = AF_INET;
+  if (ioctl(fd, SIOCGIFADDR, &req) < 0) {
+    if (errno == EADDRNOTAVAIL || errno == ENODEV) return absl::NotFoundError(absl::StrCat(name, ": no IPv4 address"));
+    return ErrnoError(absl::StrCat("IPv4 address of ", name));
+  }
+  IpPrefix out;
+  out.family = AF_INET;
+  std::memcpy(out.addr.data(), &reinterpret_cast<sockaddr_in*>(&req.ifr_addr)->sin_addr, 4);
+  if (ioctl(fd, SIOCGIFNETMASK, &req) < 0) return ErrnoError(absl::StrCat("IPv4 netmask of ", name));
+  uint32_t mask = ntohl(reinterpret_cast<sockaddr_in*>(&req.ifr_netmask)->sin_addr.s_addr);
+  out.length = __builtin_popcount(mask);
+  return out;
 }
 
 absl::StatusOr<LinkInfo> Netlink::QuickLink(const std::string& name) {

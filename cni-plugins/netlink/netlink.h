@@ -75,6 +75,11 @@ class Netlink {
   // NotFound when there is no such link.
   absl::StatusOr<LinkInfo> QuickLink(const std::string& name);
 
+  // A link's primary IPv4 address and prefix by ioctls (SIOCGIFADDR,
+  // SIOCGIFNETMASK): NotFound when it has none. Secondary addresses are
+  // not seen (ListAddresses sees all).
+  absl::StatusOr<IpPrefix> PrimaryIpv4(const std::string& name);
+
   // One RTM_GETLINK; NotFound when there is no such link.
   absl::StatusOr<LinkInfo> GetLink(const std::string& name);
   absl::StatusOr<LinkInfo> GetLink(int index);
@@ -115,6 +120,9 @@ class Netlink {
 
  private:
   explicit Netlink(struct nl_sock* sock) : sock_(sock) {}
+  // An AF_INET datagram socket of the same namespace, for the inet device
+  // ioctls a netlink socket does not serve (-1 when it could not be made).
+  int inet_fd_ = -1;
   absl::Status ChangeFlags(int index, unsigned flags, unsigned mask, const char* what);
   struct nl_sock* sock_;
 };

@@ -105,7 +105,9 @@ TEST_F(NetlinkTest, BridgeVethIntoNetnsMasterHairpinAddressesRoutes) {
   EXPECT_EQ(nl_->GetHairpin(br->index).status().code(), absl::StatusCode::kNotFound);
 
   auto gw = *ParseIpPrefix("10.99.0.1/24");
+  EXPECT_EQ(nl_->PrimaryIpv4("br-t0").status().code(), absl::StatusCode::kNotFound);
   ASSERT_TRUE(nl_->AddAddress(br->index, gw).ok());
+  EXPECT_EQ(*nl_->PrimaryIpv4("br-t0"), gw);
   EXPECT_EQ(nl_->AddAddress(br->index, gw).code(), absl::StatusCode::kAlreadyExists);
   auto br_addrs = nl_->ListAddresses(br->index, AF_INET);
   ASSERT_TRUE(br_addrs.ok());
