@@ -60,12 +60,21 @@ class GpuAgentTest : public AgentTest {
     extra_flags_ = {"--device-plugins-dir", plugins_dir_, "--cdi-spec-dirs", cdi_dir_};
   }
   void TearDown() override {
-    AgentTest::TearDown();  // pods first, while the plugin still answers
+    // Pods first, while the plugin still answers; the test's directory only
+    // once the plugin is gone too (it writes its log there and makes its
+    // socket again when the agent's goes: "Directory not empty" otherwise).
+    std::string dir = dir_;
+    dir_.clear();
+    AgentTest::TearDown();
     if (plugin_pid_ > 0) {
       kill(plugin_pid_, SIGTERM);
       waitpid(plugin_pid_, nullptr, 0);
     }
     tree_.reset();
+    if (!dir.empty()) {
+      absl::Status removed = RemoveAll(dir);
+      EXPECT_TRUE(removed.ok()) << removed;
+    }
   }
   void StartPlugin() {
     const std::string& r = tree_->root();
