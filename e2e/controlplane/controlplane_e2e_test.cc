@@ -20,6 +20,7 @@
 #include "common/fs.h"
 #include "controlplane/store/testing/etcd_process.h"
 #include "e2e/controlplane/controlplane_process.h"
+#include "e2e/controlplane/netns_environment.h"
 #include "e2e/runtime_under_test.h"
 
 namespace berth::e2e {
@@ -28,25 +29,9 @@ namespace {
 using ::testing::HasSubstr;
 using nlohmann::json;
 
-// Creates a network namespace and moves this (the main) thread into it, so
-// every process the tests start listens and connects on its own loopback.
-class NetnsEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    name_ = absl::StrCat("berth-cpe2e-", getpid());
-    ASSERT_TRUE(RunCommand({"ip", "netns", "add", name_}, absl::Seconds(20)).ok());
-    int fd = open(("/run/netns/" + name_).c_str(), O_RDONLY | O_CLOEXEC);
-    ASSERT_GE(fd, 0);
-    ASSERT_EQ(setns(fd, CLONE_NEWNET), 0) << strerror(errno);
-    close(fd);
-    ASSERT_TRUE(RunCommand({"ip", "link", "set", "lo", "up"}, absl::Seconds(20)).ok());
-  }
-  void TearDown() override { (void)RunCommand({"ip", "netns", "del", name_}, absl::Seconds(20)); }
-
- private:
-  std::string name_;
-};
-const auto* const kNetns = ::testing::AddGlobalTestEnvironment(new NetnsEnvironment);
+// Every process the tests start listens and connects on the test's own
+// network namespace's loopback.
+const auto* const kNetns = ::testing::AddGlobalTestEnvironment(new NetnsEnvironment("berth-cpe2e-"));
 
 std::string MakeRoot(const char* what) {
   std::string tmpl = absl::StrCat("/tmp/berth-cpe2e-", what, "-XXXXXX");
