@@ -1,6 +1,7 @@
 #include "controlplane/controllers/node_lifecycle.h"
 
 #include "absl/strings/str_cat.h"
+#include "api/k8s/tolerations.h"
 
 namespace berth::controllers {
 
@@ -33,14 +34,15 @@ absl::StatusOr<std::optional<absl::Time>> EvictionTime(const nlohmann::json& tol
     for (size_t i = 0; tolerations.is_array() && i < tolerations.size(); ++i) {
       const nlohmann::json& t = tolerations[i];
       std::string field = absl::StrCat("spec.tolerations[", i, "]");
-      std::string op = t.value("operator", "Equal");
-      if (op != "Equal" && op != "Exists") return absl::InvalidArgumentError(field + ".operator: want Equal or Exists");
-      std::string key = t.value("key", "");
-      std::string effect = t.value("effect", "");
-      if (!effect.empty() && effect != taint.effect) continue;
-      if (!key.empty() && key != taint.key) continue;
-      if (key.empty() && op != "Exists") return absl::InvalidArgumentError(field + ".key: empty needs operator Exists");
-      if (op == "Equal" && t.value("value", "") != taint.value) continue;
+      k8s::Toleration toleration{.key = t.value("key", ""), .operator_ = t.value("operator", "Equal"),
+                                 .value = t.value("value", ""), .effect = t.value("effect", "")};
+      if (toleration.operator_ != "Equal" && toleration.operator_ != "Exists") {
+        return absl::InvalidArgumentError(field + ".operator: want Equal or Exists");
+      }
+      if (toleration.key.empty() && toleration.operator_ != "Exists") {
+        return absl::InvalidArgumentError(field + ".key: empty needs operator Exists");
+      }
+      if (!k8s::ToleratesTaint(toleration, taint.key, taint.value, taint.effect)) continue;
       tolerated = true;
       if (!t.contains("tolerationSeconds") || t["tolerationSeconds"].is_null()) {
         forever = true;

@@ -3,14 +3,12 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "api/k8s/tolerations.h"
 
 namespace berth::scheduler {
 
 bool ToleratesTaint(const k8s::Toleration& toleration, const Taint& taint) {
-  if (!toleration.effect.empty() && toleration.effect != taint.effect) return false;
-  if (!toleration.key.empty() && toleration.key != taint.key) return false;
-  if (toleration.operator_ == "Exists") return true;
-  return toleration.value == taint.value;  // "" and "Equal"
+  return k8s::ToleratesTaint(toleration, taint.key, taint.value, taint.effect);
 }
 
 bool ToleratesAny(const std::vector<k8s::Toleration>& tolerations, const Taint& taint) {
