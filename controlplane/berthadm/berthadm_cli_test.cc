@@ -1,6 +1,4 @@
 // The berthadm binary's offline commands, run as a person would.
-#include <sys/wait.h>
-
 #include "absl/strings/str_cat.h"
 #include "common/fs.h"
 #include "controlplane/berthadm/test_util.h"
@@ -15,14 +13,7 @@ using ::testing::MatchesRegex;
 
 // Output (stdout and stderr) and exit status of berthadm with `args`.
 std::pair<std::string, int> Berthadm(const std::string& args) {
-  std::string out;
-  FILE* p = popen(absl::StrCat(BERTHADM_PATH, " ", args, " 2>&1").c_str(), "r");
-  if (p == nullptr) return {"", -1};
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = pclose(p);
-  return {out, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
+  return RunShell(absl::StrCat(BERTHADM_PATH, " ", args, " 2>&1"));
 }
 
 TEST(BerthadmCliTest, CertsKubeconfigsAndExpirationAsKubeadmPrintsThem) {
