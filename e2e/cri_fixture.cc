@@ -45,6 +45,10 @@ void CriE2eTest::SetUp() {
 void CriE2eTest::TearDown() {
   client_.reset();
   if (runtime_ != nullptr) {
+    if (HasFailure()) {
+      std::string log = runtime_->LogTail(16000);
+      if (!log.empty()) fprintf(stderr, "the end of %s's log:\n%s\n", runtime_->name().c_str(), log.c_str());
+    }
     absl::Status stopped = runtime_->Stop();
     EXPECT_TRUE(stopped.ok()) << "cleaning up " << runtime_->name() << ": " << stopped;
   }

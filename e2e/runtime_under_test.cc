@@ -177,6 +177,10 @@ class BerthAgentRuntime : public RuntimeUnderTest {
     // The device manager's kubelet.sock under this test's root, not the
     // host's /var/lib/kubelet (a test's own --device-plugins-dir wins: later).
     args.insert(args.end(), {"--device-plugins-dir", root_ + "/device-plugins"});
+    // Nor the host's static pods, pod logs or :10248 (two tests run at once
+    // under ctest -j2); the agent tests pass their own (later flags win).
+    args.insert(args.end(), {"--pod-manifest-path", root_ + "/manifests", "--pod-logs-dir", root_ + "/pod-logs",
+                             "--healthz-port", "0"});
     args.insert(args.end(), extra_flags_.begin(), extra_flags_.end());
     if (!cni_bin_dir_.empty()) {
       args.push_back("--cni-bin-dir");
@@ -241,7 +245,8 @@ class BerthAgentRuntime : public RuntimeUnderTest {
         KeepFirstError(first, absl::DeadlineExceededError("berth-agent ignored SIGTERM for 15 s"));
         kill(main_pid_, SIGKILL);
       }
-      waitpid(main_pid_, nullptr, 0);
+      int status = 0;
+      if (waitpid(main_pid_, &status, 0) == main_pid_) ReportCrash(status);
     }
     main_pid_ = -1;
     KeepFirstError(first, CleanUpAfterRuntime());
@@ -264,7 +269,24 @@ class BerthAgentRuntime : public RuntimeUnderTest {
     return AtomicWriteFile(root_ + "/net.d/10-e2e.conflist", conflist);
   }
 
+  std::string LogTail(size_t max_bytes) const override {
+    std::string log = ReadFile(root_ + "/agent.log").value_or("(no log)");
+    return log.size() > max_bytes ? log.substr(log.size() - max_bytes) : log;
+  }
+
  private:
+  // A berth-agent that ended other than by Stop's SIGTERM (a crash, often
+  // before Stop was called) is worth seeing: the end of its log goes to
+  // stderr before the root is removed.
+  void ReportCrash(int status) const {
+    const bool clean = (WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+                       (WIFSIGNALED(status) && (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGKILL));
+    if (clean) return;
+    fprintf(stderr, "berth-agent ended with %s %d; the end of its log:\n%s\n",
+            WIFSIGNALED(status) ? "signal" : "exit code", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+            LogTail(8000).c_str());
+  }
+
   std::string cni_bin_dir_;
 };
 

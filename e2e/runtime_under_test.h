@@ -42,6 +42,10 @@ class RuntimeUnderTest {
   // after a failed Start. Returns the first problem but always goes on.
   virtual absl::Status Stop() = 0;
 
+  // The last `max_bytes` of the runtime's own log ("" where it keeps none
+  // under the root): what a failed test prints before Stop removes it.
+  virtual std::string LogTail(size_t max_bytes) const { return ""; }
+
   const std::string& root() const { return root_; }
   std::string endpoint() const { return "unix://" + socket_path(); }
   virtual std::string socket_path() const = 0;

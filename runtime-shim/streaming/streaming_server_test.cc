@@ -217,6 +217,25 @@ TEST_F(StreamingServerTest, AttachToAContainerStoppedSinceItsTokenFailsOnTheErro
   EXPECT_EQ(served->exit_code, 0);
 }
 
+// Many frames from the shim in one read: each is forwarded to the client
+// once and in order (a frame's `written` callback sends the next one while
+// the transport's write handler is still running).
+TEST_F(StreamingServerTest, AttachForwardsABurstOfShimFramesOnceEachInOrder) {
+  ::runtime::v1::AttachRequest req;
+  req.set_container_id("burst");
+  req.set_stdout(true);
+  ::runtime::v1::AttachResponse resp;
+  ASSERT_TRUE(server_->GetAttach(req, &resp).ok());
+  auto client = StreamClient::Connect(resp.url(), {"v5.channel.k8s.io"});
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto outcome = CollectExec(**client, absl::Seconds(20));
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  std::string want;
+  for (int i = 0; i < FakeRuntime::kBurstFrames; ++i) absl::StrAppend(&want, "line ", i, "\n");
+  EXPECT_EQ(outcome->stdout_data, want);
+  EXPECT_EQ(outcome->exit_code, 0) << outcome->error;
+}
+
 TEST_F(StreamingServerTest, TokenIsSingleUse) {
   std::string url = ExecUrl({"true"});
   auto first = StreamClient::Connect(url, {"v5.channel.k8s.io"});

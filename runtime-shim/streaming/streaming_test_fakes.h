@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "runtime-shim/shim/attach_protocol.h"
 #include "runtime-shim/streaming/netns_dial.h"
 #include "runtime-shim/streaming/streaming_runtime.h"
 
@@ -53,10 +54,32 @@ class FakeRuntime : public StreamingRuntime {
     last_pid = pid;
     return ExecProcess{pid, -1};
   }
-  // Attach is only exercised for a container gone since its token (the
-  // attach socket itself is tested against the shim in e2e/streaming).
+  // "burst": an attach socket that already holds kBurstFrames stdout frames
+  // (frame i is "line <i>\n") and then ends, so the session reads several
+  // frames at once and finishes with Success. Anything else is a container
+  // gone since its token.
+  static constexpr int kBurstFrames = 400;
   absl::StatusOr<int> ConnectAttach(const std::string& container_id) override {
-    return absl::FailedPreconditionError(absl::StrCat("container ", container_id, " is not running"));
+    if (container_id != "burst") {
+      return absl::FailedPreconditionError(absl::StrCat("container ", container_id, " is not running"));
+    }
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return absl::InternalError("socketpair");
+    std::string frames;
+    for (int i = 0; i < kBurstFrames; ++i) {
+      std::string line = absl::StrCat("line ", i, "\n");
+      std::string header(shim::kAttachHeaderSize, '\0');
+      shim::EncodeAttachHeader(shim::kAttachStdout, static_cast<uint32_t>(line.size()),
+                               reinterpret_cast<unsigned char*>(header.data()));
+      frames += header + line;
+    }
+    bool written = write(fds[1], frames.data(), frames.size()) == static_cast<ssize_t>(frames.size());
+    close(fds[1]);
+    if (!written) {
+      close(fds[0]);
+      return absl::InternalError("filling the burst attach socket");
+    }
+    return fds[0];
   }
   absl::StatusOr<int> DialPort(const std::string& sandbox_id, uint16_t port) override {
     if (sandbox_id != "pod") return absl::NotFoundError(absl::StrCat("sandbox ", sandbox_id, " not found"));

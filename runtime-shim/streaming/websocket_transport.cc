@@ -65,10 +65,13 @@ void WebSocketTransport::Queue(Outgoing out) {
     return;
   }
   queue_.push_back(std::move(out));
-  if (!writing_) WriteNext();
+  WriteNext();
 }
 
 void WebSocketTransport::WriteNext() {
+  // One write at a time: a `written` callback that queues again has already
+  // started the next write by the time its write's handler calls this.
+  if (writing_) return;
   if (queue_.empty() || gone_) {
     writing_ = false;
     if (close_requested_ && !close_started_ && !gone_) {
@@ -93,7 +96,7 @@ void WebSocketTransport::WriteNext() {
 void WebSocketTransport::CloseWhenSent() {
   if (close_requested_) return;
   close_requested_ = true;
-  if (!writing_) WriteNext();
+  WriteNext();
 }
 
 void WebSocketTransport::MarkGone() {
