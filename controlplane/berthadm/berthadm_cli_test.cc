@@ -63,5 +63,16 @@ TEST(BerthadmCliTest, TokensAndBadInput) {
   EXPECT_THAT(missing, HasSubstr("apiserver"));
 }
 
+TEST(BerthadmCliTest, PreflightNamesAMissingRuntimeAndRefusesABadIgnoreList) {
+  TempDir dir;
+  auto [out, rc] = Berthadm(absl::StrCat("init phase preflight --kubeconfig-dir ", dir.path(),
+                                         " --cri-socket unix://", dir.path(), "/none.sock"));
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_THAT(out, HasSubstr("[ERROR CRI]: container runtime is not running: connect " + dir.path() + "/none.sock"));
+  auto [bad, rc2] = Berthadm("init phase preflight --ignore-preflight-errors all,Swap");
+  EXPECT_EQ(rc2, 1) << bad;
+  EXPECT_THAT(bad, HasSubstr("\"all\" cannot be mixed"));
+}
+
 }  // namespace
 }  // namespace berth::berthadm

@@ -1,6 +1,7 @@
 // berthadm: bring up and join berth clusters as kubeadm does (see README.md).
 // This slice has the offline phases and join's discovery:
 //   berthadm token generate
+//   berthadm init phase preflight [--ignore-preflight-errors A,B|all] [--cri-socket unix:///PATH]
 //   berthadm init phase certs all [--cert-dir DIR] [--apiserver-advertise-address IP]
 //       [--apiserver-cert-extra-sans A,B] [--service-cidr CIDR] [--node-name NAME]
 //   berthadm init phase kubeconfig all --control-plane-endpoint HOST:PORT
@@ -21,6 +22,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/flags.h"
 #include "common/fs.h"
@@ -28,6 +30,7 @@
 #include "controlplane/berthadm/cluster_info.h"
 #include "controlplane/berthadm/kubeconfig.h"
 #include "controlplane/berthadm/pki.h"
+#include "controlplane/berthadm/preflight.h"
 #include "runtime-shim/image/registry/http_transport.h"
 
 namespace berth::berthadm {
@@ -36,6 +39,7 @@ namespace {
 constexpr char kUsage[] = R"(berthadm: bring up and join berth clusters (kubeadm's commands and flags)
 
   berthadm token generate
+  berthadm init phase preflight [--ignore-preflight-errors A,B|all] [--cri-socket unix:///run/berth/berth.sock]
   berthadm init phase certs all [--cert-dir DIR] [--apiserver-advertise-address IP]
       [--apiserver-cert-extra-sans A,B] [--service-cidr CIDR] [--service-dns-domain D] [--node-name NAME]
   berthadm init phase kubeconfig all --control-plane-endpoint HOST:PORT
@@ -67,6 +71,8 @@ struct Flags {
   std::string endpoint;
   std::string token;
   std::string ca_hash;
+  std::string ignore_preflight_errors;
+  std::string cri_socket = "unix:///run/berth/berth.sock";
   bool skip_ca = false;
   bool help = false;
   std::vector<std::string> positional;
@@ -82,7 +88,9 @@ absl::Status Parse(const std::vector<std::string>& args, Flags* f) {
                                              {"node-name", &f->node_name},
                                              {"control-plane-endpoint", &f->endpoint},
                                              {"token", &f->token},
-                                             {"discovery-token-ca-cert-hash", &f->ca_hash}},
+                                             {"discovery-token-ca-cert-hash", &f->ca_hash},
+                                             {"ignore-preflight-errors", &f->ignore_preflight_errors},
+                                             {"cri-socket", &f->cri_socket}},
                                   .switches = {{"discovery-token-unsafe-skip-ca-verification", &f->skip_ca},
                                                {"help", &f->help}},
                                   .positional = &f->positional});
@@ -97,6 +105,20 @@ ClusterPkiOptions PkiOptions(const Flags& f) {
   o.dns_domain = f.dns_domain;
   o.extra_sans = absl::StrSplit(f.extra_sans, ',', absl::SkipEmpty());
   return o;
+}
+
+int Preflight(const Flags& f) {
+  auto ignored = ParseIgnoredPreflightErrors(f.ignore_preflight_errors);
+  if (!ignored.ok()) return Fail(std::string(ignored.status().message()));
+  PreflightHost host;
+  host.cert_dir = f.cert_dir;
+  host.kubeconfig_dir = f.kubeconfig_dir;
+  host.manifests_dir = f.kubeconfig_dir + "/manifests";
+  host.cri_socket = std::string(absl::StripPrefix(f.cri_socket, "unix://"));
+  std::cout << "[preflight] Running pre-flight checks\n";
+  PreflightReport report = RunPreflight(InitPreflightChecks(), host, *ignored);
+  std::cout << report.Text();
+  return report.HasErrors() ? 1 : 0;
 }
 
 int CertsAll(const Flags& f) {
@@ -204,6 +226,7 @@ int Main(int argc, char** argv) {
     std::cout << token->ToString() << "\n";
     return 0;
   }
+  if (is({"init", "phase", "preflight"})) return Preflight(f);
   if (is({"init", "phase", "certs", "all"})) return CertsAll(f);
   if (is({"init", "phase", "kubeconfig", "all"})) return KubeconfigAll(f);
   if (is({"certs", "check-expiration"})) return CheckExpiration(f);
