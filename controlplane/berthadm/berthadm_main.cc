@@ -4,11 +4,15 @@
 //   berthadm init phase preflight [--ignore-preflight-errors A,B|all] [--cri-socket unix:///PATH]
 //   berthadm init phase certs all [--cert-dir DIR] [--apiserver-advertise-address IP]
 //       [--apiserver-cert-extra-sans A,B] [--service-cidr CIDR] [--node-name NAME]
+//   berthadm init phase control-plane all [--apiserver-advertise-address IP] [--apiserver-bind-port 6443]
+//       [--kubeconfig-dir DIR] [--image-import-dir DIR] [--controlplane-binary PATH]
 //   berthadm init phase kubeconfig all --control-plane-endpoint HOST:PORT
 //       [--cert-dir DIR] [--kubeconfig-dir DIR] [--node-name NAME]
 //   berthadm certs check-expiration [--cert-dir DIR]
 //   berthadm discover HOST:PORT --token T --discovery-token-ca-cert-hash sha256:H
 //       [--discovery-token-unsafe-skip-ca-verification]
+#include <climits>
+#include <cstring>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +22,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -28,10 +33,13 @@
 #include "common/fs.h"
 #include "controlplane/berthadm/bootstrap_token.h"
 #include "controlplane/berthadm/cluster_info.h"
+#include "controlplane/berthadm/control_plane_pod.h"
 #include "controlplane/berthadm/kubeconfig.h"
 #include "controlplane/berthadm/pki.h"
 #include "controlplane/berthadm/preflight.h"
+#include "runtime-shim/image/digest.h"
 #include "runtime-shim/image/registry/http_transport.h"
+#include "api/k8s/codec.h"
 
 namespace berth::berthadm {
 namespace {
@@ -42,6 +50,9 @@ constexpr char kUsage[] = R"(berthadm: bring up and join berth clusters (kubeadm
   berthadm init phase preflight [--ignore-preflight-errors A,B|all] [--cri-socket unix:///run/berth/berth.sock]
   berthadm init phase certs all [--cert-dir DIR] [--apiserver-advertise-address IP]
       [--apiserver-cert-extra-sans A,B] [--service-cidr CIDR] [--service-dns-domain D] [--node-name NAME]
+  berthadm init phase control-plane all [--apiserver-advertise-address IP] [--apiserver-bind-port 6443]
+      [--cert-dir DIR] [--kubeconfig-dir DIR] [--image-import-dir /var/lib/berth/images/import]
+      [--controlplane-binary PATH] [--controlplane-data-dir /var/lib/berth/controlplane]
   berthadm init phase kubeconfig all --control-plane-endpoint HOST:PORT
       [--cert-dir DIR] [--kubeconfig-dir DIR] [--node-name NAME]
   berthadm certs check-expiration [--cert-dir DIR]
@@ -73,6 +84,10 @@ struct Flags {
   std::string ca_hash;
   std::string ignore_preflight_errors;
   std::string cri_socket = "unix:///run/berth/berth.sock";
+  std::string bind_port = "6443";
+  std::string image_import_dir = "/var/lib/berth/images/import";
+  std::string controlplane_binary;
+  std::string controlplane_data_dir = "/var/lib/berth/controlplane";
   bool skip_ca = false;
   bool help = false;
   std::vector<std::string> positional;
@@ -90,7 +105,11 @@ absl::Status Parse(const std::vector<std::string>& args, Flags* f) {
                                              {"token", &f->token},
                                              {"discovery-token-ca-cert-hash", &f->ca_hash},
                                              {"ignore-preflight-errors", &f->ignore_preflight_errors},
-                                             {"cri-socket", &f->cri_socket}},
+                                             {"cri-socket", &f->cri_socket},
+                                             {"apiserver-bind-port", &f->bind_port},
+                                             {"image-import-dir", &f->image_import_dir},
+                                             {"controlplane-binary", &f->controlplane_binary},
+                                             {"controlplane-data-dir", &f->controlplane_data_dir}},
                                   .switches = {{"discovery-token-unsafe-skip-ca-verification", &f->skip_ca},
                                                {"help", &f->help}},
                                   .positional = &f->positional});
@@ -119,6 +138,57 @@ int Preflight(const Flags& f) {
   PreflightReport report = RunPreflight(InitPreflightChecks(), host, *ignored);
   std::cout << report.Text();
   return report.HasErrors() ? 1 : 0;
+}
+
+// berth-controlplane next to this binary (installed side by side) or one
+// level up (the build tree: controlplane/berthadm/berthadm).
+std::string DefaultControlPlaneBinary() {
+  char self[PATH_MAX] = {};
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return "berth-controlplane";
+  std::string dir(self, static_cast<size_t>(n));
+  dir = dir.substr(0, dir.rfind('/'));
+  for (const std::string& candidate : {dir + "/berth-controlplane", dir + "/../berth-controlplane"}) {
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "berth-controlplane";
+}
+
+// The control plane's image (into the agent's import dir) and its static pod manifest.
+int ControlPlaneAll(const Flags& f) {
+  int port = 0;
+  if (!absl::SimpleAtoi(f.bind_port, &port) || port <= 0 || port > 65535) {
+    return Fail(absl::StrCat("--apiserver-bind-port: \"", f.bind_port, "\" is not a port"));
+  }
+  if (f.advertise_address.empty()) return Fail("--apiserver-advertise-address is required (the probes' address)");
+  std::string binary = f.controlplane_binary.empty() ? DefaultControlPlaneBinary() : f.controlplane_binary;
+  auto digest = image::Sha256File(binary);
+  if (!digest.ok()) return Fail(absl::StrCat("--controlplane-binary ", binary, ": ", digest.status().message()));
+  std::string name = absl::StrCat("localhost/berth/controlplane:h-", digest->substr(7, 12));
+  auto spec = HostBinaryImageSpec(name, {binary});
+  if (!spec.ok()) return Fail(std::string(spec.status().message()));
+  if (absl::Status s = MkdirAll(f.image_import_dir); !s.ok()) return Fail(std::string(s.message()));
+  // Built under a hidden name (the import watcher skips those), then renamed in whole.
+  std::string hidden = f.image_import_dir + "/.berth-controlplane.tar";
+  auto id = image::BuildImageArchive(*spec, hidden);
+  if (!id.ok()) return Fail(absl::StrCat("building the control plane image: ", id.status().message()));
+  std::string archive = f.image_import_dir + "/berth-controlplane.tar";
+  if (rename(hidden.c_str(), archive.c_str()) != 0) return Fail("rename " + hidden + ": " + strerror(errno));
+  std::cout << "[control-plane] Built image " << name << " (" << *id << ") into " << archive << "\n";
+
+  ControlPlanePodOptions options;
+  options.image = name;
+  options.advertise_address = f.advertise_address;
+  options.secure_port = port;
+  options.cert_dir = f.cert_dir;
+  options.data_dir = f.controlplane_data_dir;
+  std::string manifests = f.kubeconfig_dir + "/manifests";
+  std::string path = manifests + "/berth-controlplane.yaml";
+  absl::Status written = MkdirAll(manifests);
+  if (written.ok()) written = AtomicWriteFile(path, k8s::JsonToYaml(ControlPlanePod(options)), 0600);
+  if (!written.ok()) return Fail(std::string(written.message()));
+  std::cout << "[control-plane] Creating static Pod manifest for \"berth-controlplane\" at " << path << "\n";
+  return 0;
 }
 
 int CertsAll(const Flags& f) {
@@ -228,6 +298,7 @@ int Main(int argc, char** argv) {
   }
   if (is({"init", "phase", "preflight"})) return Preflight(f);
   if (is({"init", "phase", "certs", "all"})) return CertsAll(f);
+  if (is({"init", "phase", "control-plane", "all"})) return ControlPlaneAll(f);
   if (is({"init", "phase", "kubeconfig", "all"})) return KubeconfigAll(f);
   if (is({"certs", "check-expiration"})) return CheckExpiration(f);
   if (is({"discover"})) return Discover(f);
