@@ -50,6 +50,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
     ASSIGN_OR_RETURN(server->encryption_, EncryptionConfig::LoadFile(options.encryption_provider_config));
   }
   ResourceStorage* namespaces = nullptr;
+  WatchCache* namespaces_cache = nullptr;
   ResourceStorage* pods = nullptr;
   std::vector<ResourceStorage*> namespaced;
   for (const auto& kind : k8s::kinds::AllKinds()) {
@@ -59,7 +60,10 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
     ASSIGN_OR_RETURN(auto cache,
                      WatchCache::Start(store, storage->KeyPrefix(), storage->Decoder(), options.watch_cache));
     server->served_[ServedKey(kind.group, kind.version, kind.resource)] = Served{storage.get(), cache.get()};
-    if (kind.group.empty() && kind.resource == "namespaces") namespaces = storage.get();
+    if (kind.group.empty() && kind.resource == "namespaces") {
+      namespaces = storage.get();
+      namespaces_cache = cache.get();
+    }
     if (kind.group.empty() && kind.resource == "pods") pods = storage.get();
     if (kind.group.empty() && kind.resource == "secrets") {
       ResourceStorage* secrets = storage.get();
@@ -80,11 +84,13 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
   server->node_graph_ = pods ? std::make_unique<StoreNodeGraph>(pods) : nullptr;
   server->authorizer_ = std::make_unique<Authorizer>(server->node_graph_.get());
   server->namespaces_ = std::make_unique<NamespaceLifecycle>(namespaces, namespaced);
+  server->namespaces_->UseCache(namespaces_cache);
   RETURN_IF_ERROR(server->namespaces_->Start());
   server->discovery_ = std::make_unique<Discovery>(
       k8s::kinds::AllKinds(),
       std::vector<ExtraResource>{AccessReviewResource("selfsubjectaccessreviews", "SelfSubjectAccessReview")});
   server->rest_ = std::make_unique<RestHandler>(store, server->namespaces_.get(), options.bookmark_interval);
+  if (!options.serve_https) return server;
   ApiServer* raw = server.get();
   ASSIGN_OR_RETURN(server->https_, HttpsServer::Start(options.https, [raw](const HttpRequest& request,
                                                                             ResponseWriter& writer) {
@@ -237,7 +243,7 @@ void ApiServer::HandleNonResource(const HttpRequest& request, const RequestInfo&
 #endif
   if (path == "/api" || path == "/api/") {
     return WriteObject(writer, 200,
-                       discovery_->CoreVersions(absl::StrCat(options_.https.bind_address, ":", https_->port())),
+                       discovery_->CoreVersions(absl::StrCat(options_.https.bind_address, ":", port())),
                        MediaType::kJson);
   }
   if (path == "/apis" || path == "/apis/") return WriteObject(writer, 200, discovery_->Groups(), MediaType::kJson);

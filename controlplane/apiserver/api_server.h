@@ -35,6 +35,8 @@ struct ApiServerOptions {
   WatchCacheOptions watch_cache;
   absl::Duration bookmark_interval = absl::Minutes(1);
   std::string git_version = "v1.32.0-berth";
+  // false: no HTTPS listener (an in-process server for LocalApiClient tests).
+  bool serve_https = true;
 };
 
 class ApiServer {
@@ -44,7 +46,7 @@ class ApiServer {
   static absl::StatusOr<std::unique_ptr<ApiServer>> Start(const ApiServerOptions& options, store::Store* store);
   ~ApiServer();
 
-  int port() const { return https_->port(); }
+  int port() const { return https_ ? https_->port() : 0; }
 
   // One request, as the HTTPS server hands it over (public for tests).
   void Handle(const HttpRequest& request, ResponseWriter& writer);
