@@ -50,6 +50,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
     ASSIGN_OR_RETURN(server->encryption_, EncryptionConfig::LoadFile(options.encryption_provider_config));
   }
   ResourceStorage* namespaces = nullptr;
+  WatchCache* namespaces_cache = nullptr;
   ResourceStorage* pods = nullptr;
   std::vector<ResourceStorage*> namespaced;
   for (const auto& kind : k8s::kinds::AllKinds()) {
@@ -59,7 +60,10 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
     ASSIGN_OR_RETURN(auto cache,
                      WatchCache::Start(store, storage->KeyPrefix(), storage->Decoder(), options.watch_cache));
     server->served_[ServedKey(kind.group, kind.version, kind.resource)] = Served{storage.get(), cache.get()};
-    if (kind.group.empty() && kind.resource == "namespaces") namespaces = storage.get();
+    if (kind.group.empty() && kind.resource == "namespaces") {
+      namespaces = storage.get();
+      namespaces_cache = cache.get();
+    }
     if (kind.group.empty() && kind.resource == "pods") pods = storage.get();
     if (kind.group.empty() && kind.resource == "secrets") {
       ResourceStorage* secrets = storage.get();
@@ -80,6 +84,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
   server->node_graph_ = pods ? std::make_unique<StoreNodeGraph>(pods) : nullptr;
   server->authorizer_ = std::make_unique<Authorizer>(server->node_graph_.get());
   server->namespaces_ = std::make_unique<NamespaceLifecycle>(namespaces, namespaced);
+  server->namespaces_->UseCache(namespaces_cache);
   RETURN_IF_ERROR(server->namespaces_->Start());
   server->discovery_ = std::make_unique<Discovery>(
       k8s::kinds::AllKinds(),

@@ -57,8 +57,19 @@ absl::Status NamespaceLifecycle::Start() {
   return absl::OkStatus();
 }
 
+Result<json> NamespaceLifecycle::Lookup(const std::string& ns) {
+  if (cache_ != nullptr) {
+    auto cached = cache_->StateObject(namespaces_->Key("", ns));
+    if (cached.ok()) {
+      json obj = json::parse(**cached, nullptr, false);
+      if (!obj.is_discarded()) return obj;
+    }
+  }
+  return namespaces_->Get("", ns);
+}
+
 std::optional<ApiError> NamespaceLifecycle::AdmitCreate(const std::string& ns, const ErrorTarget& target) {
-  Result<json> found = namespaces_->Get("", ns);
+  Result<json> found = Lookup(ns);
   if (!found.ok()) {
     if (found.error().code == 404) {
       return NotFoundError(ErrorTarget{"", "namespaces", "Namespace", ns});

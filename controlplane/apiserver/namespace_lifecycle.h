@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "controlplane/apiserver/resource_storage.h"
+#include "controlplane/apiserver/watch_cache.h"
 
 namespace berth::apiserver {
 
@@ -32,6 +33,11 @@ class NamespaceLifecycle {
   // Creates the four system namespaces when missing and resumes cleaning
   // any namespace left Terminating.
   absl::Status Start();
+
+  // Admission reads namespaces from their watch cache (as kube-apiserver's
+  // admission reads its informer's), not from the store on every create; a
+  // namespace the cache does not hold yet is looked up in the store.
+  void UseCache(const WatchCache* namespaces_cache) { cache_ = namespaces_cache; }
 
   // nullopt when an object may be created in `ns`; else 404 or 403.
   std::optional<ApiError> AdmitCreate(const std::string& ns, const ErrorTarget& target);
@@ -49,7 +55,11 @@ class NamespaceLifecycle {
   void Run();
   void Enqueue(const std::string& name);
 
+  // The namespace as admission sees it: from the cache, else the store.
+  Result<nlohmann::json> Lookup(const std::string& ns);
+
   ResourceStorage* namespaces_;
+  const WatchCache* cache_ = nullptr;
   std::vector<ResourceStorage*> contents_;
   const absl::Duration retry_interval_;
   std::mutex mu_;

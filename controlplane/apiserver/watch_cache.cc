@@ -314,6 +314,14 @@ absl::StatusOr<CachedList> WatchCache::ListState(const std::string& key_prefix) 
   return list;
 }
 
+absl::StatusOr<std::shared_ptr<const std::string>> WatchCache::StateObject(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  if (!synced_) return absl::UnavailableError(absl::StrCat("the watch cache for ", prefix_, " holds no state"));
+  auto it = state_.find(key);
+  if (it == state_.end()) return absl::NotFoundError(absl::StrCat("key ", key, " is not in the watch cache"));
+  return it->second;
+}
+
 int64_t WatchCache::revision() const {
   std::lock_guard lock(mu_);
   return revision_;

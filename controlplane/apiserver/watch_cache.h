@@ -103,6 +103,11 @@ class WatchCache {
   // after the store watch ended).
   absl::StatusOr<CachedList> ListState(const std::string& key_prefix) const;
 
+  // One object's JSON from the state by its exact key: NotFound when the
+  // cache has no such key, Unavailable while it holds no state. The cache
+  // may trail the store by the events still in flight.
+  absl::StatusOr<std::shared_ptr<const std::string>> StateObject(const std::string& key) const;
+
   // The revision every event up to which has been received.
   int64_t revision() const;
   size_t watchers() const;

@@ -210,12 +210,20 @@ TEST_F(WatchCacheTest, StateLoadedAtStartThenFollowsEveryChange) {
   for (const auto& text : ns1_list->objects) ns1.push_back(nlohmann::json::parse(*text)["metadata"]["name"]);
   EXPECT_EQ(ns1, (std::vector<std::string>{"new", "p", "p"}));
 
+  // One object by its exact key (not a prefix: ns1/p is not ns1/p1's).
+  auto p0_now = (*cache)->StateObject("/registry/pods/ns0/p0");
+  ASSERT_TRUE(p0_now.ok()) << p0_now.status();
+  EXPECT_EQ(nlohmann::json::parse(**p0_now)["n"], 100);
+  EXPECT_EQ((*cache)->StateObject("/registry/pods/ns1/p1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ((*cache)->StateObject("/registry/pods/ns1/p").status().code(), absl::StatusCode::kNotFound);
+
   // Without keep_state there is nothing to list.
   WatchCacheOptions stateless;
   stateless.keep_state = false;
   auto bare = WatchCache::Start(store_.get(), "/registry/pods/", Decoder(), stateless);
   ASSERT_TRUE(bare.ok());
   EXPECT_EQ((*bare)->ListState("/registry/pods/").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ((*bare)->StateObject("/registry/pods/ns0/p0").status().code(), absl::StatusCode::kUnavailable);
 }
 
 }  // namespace
