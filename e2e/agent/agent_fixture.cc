@@ -25,8 +25,6 @@ namespace berth::e2e {
 
 std::string* AgentTest::images_dir_ = nullptr;
 
-namespace {
-
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -39,8 +37,6 @@ int FreePort() {
   close(fd);
   return ntohs(addr.sin_port);
 }
-
-}  // namespace
 
 std::string BusyboxPod(const std::string& name, const std::string& script, const std::string& restart_policy,
                        const std::string& extra_spec) {
@@ -118,6 +114,7 @@ absl::Status AgentTest::WaitForHealthz() {
 
 void AgentTest::TearDown() {
   if (!runtime_ || runtime_->name() != "berth") return;
+  if (HasFailure()) fprintf(stderr, "the end of berth-agent's log:\n%s\n", runtime_->LogTail(16000).c_str());
   // Remove the manifests first so that the kubelet stops the pods itself
   // instead of recreating what the CRI cleanup removes.
   if (!manifests_.empty() && client_) {

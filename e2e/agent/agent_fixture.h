@@ -89,6 +89,9 @@ class AgentTest : public ::testing::Test {
   int http_port_ = 0;
 };
 
+// A TCP port free on 127.0.0.1 just now (0 when none).
+int FreePort();
+
 // A one-container busybox pod manifest.
 std::string BusyboxPod(const std::string& name, const std::string& script,
                        const std::string& restart_policy = "Always", const std::string& extra_spec = "");
