@@ -11,6 +11,8 @@ std::string ControlPlaneUsage() {
   berth-controlplane [serve] --tls-cert-file F --tls-private-key-file F [--client-ca-file F]
       [--secure-port 6443] [--bind-address 127.0.0.1] [--store sqlite:///var/lib/berth/cp.db|etcd://h:p,...]
       [--token-auth-file F] [--encryption-provider-config F] [--v info|debug]
+      [--scheduler=true|false]     run the scheduler in this process (default true)
+      [--leader-elect=true|false]  schedule only while holding the Lease kube-system/kube-scheduler (default true)
   berth-controlplane snapshot save FILE --store URL
   berth-controlplane snapshot restore FILE --store URL [--etcd-data-dir DIR]
 )";
@@ -73,6 +75,11 @@ absl::StatusOr<ControlPlaneFlags> ParseControlPlaneFlags(const std::vector<std::
       flags.server.encryption_provider_config = value;
     } else if (name == "etcd-data-dir") {
       flags.etcd_data_dir = value;
+    } else if (name == "scheduler" || name == "leader-elect") {
+      if (value != "true" && value != "false") {
+        return absl::InvalidArgumentError(absl::StrCat("--", name, ": \"", value, "\" is not true or false"));
+      }
+      (name == "scheduler" ? flags.scheduler : flags.leader_elect) = value == "true";
     } else if (name == "v") {
       if (value != "debug" && value != "info" && value != "warning" && value != "error") {
         return absl::InvalidArgumentError(absl::StrCat("--v: \"", value, "\" is not debug, info, warning or error"));

@@ -18,6 +18,10 @@ struct ControlPlaneFlags {
   std::string etcd_data_dir;  // snapshot restore into etcd: the new member's data dir
   apiserver::ApiServerOptions server;
   std::string log_level = "info";
+  // --scheduler: run the scheduler (leader-elected) in this process.
+  bool scheduler = true;
+  // --leader-elect: take the kube-system Leases before scheduling (as kube-scheduler).
+  bool leader_elect = true;
 };
 
 // Parses `--name value` and `--name=value`; unknown or malformed flags are

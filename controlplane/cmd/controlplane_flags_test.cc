@@ -22,6 +22,22 @@ TEST(ControlPlaneFlagsTest, Serve) {
   EXPECT_EQ(f->server.encryption_provider_config, "e.yaml");
 }
 
+TEST(ControlPlaneFlagsTest, SchedulerOnByDefaultAndOffByFlag) {
+  auto f = ParseControlPlaneFlags({"--tls-cert-file", "c", "--tls-private-key-file", "k"});
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(f->scheduler);
+  EXPECT_TRUE(f->leader_elect);
+  f = ParseControlPlaneFlags({"--tls-cert-file", "c", "--tls-private-key-file", "k", "--scheduler=false",
+                              "--leader-elect", "false"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_FALSE(f->scheduler);
+  EXPECT_FALSE(f->leader_elect);
+  f = ParseControlPlaneFlags({"--tls-cert-file", "c", "--tls-private-key-file", "k", "--scheduler=off"});
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("--scheduler: \"off\""), std::string::npos) << f.status();
+  EXPECT_NE(ControlPlaneUsage().find("--scheduler=true|false"), std::string::npos);
+}
+
 TEST(ControlPlaneFlagsTest, Snapshot) {
   auto f = ParseControlPlaneFlags({"snapshot", "save", "/tmp/s.db", "--store", "etcd://127.0.0.1:2379"});
   ASSERT_TRUE(f.ok()) << f.status();

@@ -1,5 +1,5 @@
-// berth-controlplane: the Kubernetes API server over berth's store, and
-// `snapshot save|restore` for backups.
+// berth-controlplane: the Kubernetes API server over berth's store, the
+// scheduler (unless --scheduler=false), and `snapshot save|restore` for backups.
 #include <signal.h>
 
 #include <cstdio>
@@ -9,7 +9,9 @@
 #include "common/logging.h"
 #include "common/stop_signals.h"
 #include "controlplane/apiserver/api_server.h"
+#include "controlplane/client/local_api_client.h"
 #include "controlplane/cmd/controlplane_flags.h"
+#include "controlplane/scheduler/scheduler_loop.h"
 #include "controlplane/store/etcd_store.h"
 #include "controlplane/store/sqlite_store.h"
 #include "controlplane/store/store.h"
@@ -28,8 +30,22 @@ int Serve(const ControlPlaneFlags& flags) {
   BERTH_LOG(Info) << "serving the Kubernetes API"
                   << Kv("address", absl::StrCat(flags.server.https.bind_address, ":", (*server)->port()))
                   << Kv("store", flags.store_url);
+  // The scheduler, in process, over the server's own request path.
+  auto local = std::make_unique<client::LocalApiClient>(server->get());
+  std::unique_ptr<scheduler::SchedulerLoop> scheduler;
+  if (flags.scheduler) {
+    scheduler::SchedulerLoopOptions options;
+    options.leader_elect = flags.leader_elect;
+    auto loop = scheduler::SchedulerLoop::Create(local.get(), options);
+    if (!loop.ok()) return Fail(loop.status());
+    scheduler = std::move(*loop);
+    scheduler->Start();
+    BERTH_LOG(Info) << "scheduler started" << Kv("leader_elect", flags.leader_elect);
+  }
   int sig = WaitForStopSignal(stop);
   BERTH_LOG(Info) << "stopping" << Kv("signal", sig);
+  scheduler.reset();
+  local.reset();  // joins the watch threads, which run in the server
   server->reset();
   return 0;
 }
