@@ -1,6 +1,9 @@
 // berthadm: bring up and join berth clusters as kubeadm does (see README.md).
 // This slice has the offline phases and join's discovery:
 //   berthadm token generate
+//   berthadm token create [TOKEN] [--ttl 24h] [--description D] [--print-join-command] [--kubeconfig F]
+//   berthadm token list | delete ID|TOKEN... [--kubeconfig F]
+//   berthadm init phase bootstrap-token [--token T] [--token-ttl 24h] [--kubeconfig F]
 //   berthadm init phase preflight [--ignore-preflight-errors A,B|all] [--cri-socket unix:///PATH]
 //   berthadm init phase certs all [--cert-dir DIR] [--apiserver-advertise-address IP]
 //       [--apiserver-cert-extra-sans A,B] [--service-cidr CIDR] [--node-name NAME]
@@ -37,6 +40,11 @@
 #include "controlplane/berthadm/kubeconfig.h"
 #include "controlplane/berthadm/pki.h"
 #include "controlplane/berthadm/preflight.h"
+#include "controlplane/berthadm/ca_pin.h"
+#include "controlplane/berthadm/token_operations.h"
+#include "controlplane/client/http_api_client.h"
+#include "controlplane/client/kubeconfig_loader.h"
+#include "common/status_macros.h"
 #include "runtime-shim/image/digest.h"
 #include "runtime-shim/image/registry/http_transport.h"
 #include "api/k8s/codec.h"
@@ -47,6 +55,11 @@ namespace {
 constexpr char kUsage[] = R"(berthadm: bring up and join berth clusters (kubeadm's commands and flags)
 
   berthadm token generate
+  berthadm token create [TOKEN] [--ttl 24h] [--description D] [--print-join-command]
+      [--kubeconfig /etc/kubernetes/admin.conf]
+  berthadm token list [--kubeconfig F]
+  berthadm token delete ID|TOKEN... [--kubeconfig F]
+  berthadm init phase bootstrap-token [--token T] [--token-ttl 24h] [--kubeconfig F]
   berthadm init phase preflight [--ignore-preflight-errors A,B|all] [--cri-socket unix:///run/berth/berth.sock]
   berthadm init phase certs all [--cert-dir DIR] [--apiserver-advertise-address IP]
       [--apiserver-cert-extra-sans A,B] [--service-cidr CIDR] [--service-dns-domain D] [--node-name NAME]
@@ -88,6 +101,11 @@ struct Flags {
   std::string image_import_dir = "/var/lib/berth/images/import";
   std::string controlplane_binary;
   std::string controlplane_data_dir = "/var/lib/berth/controlplane";
+  std::string kubeconfig = "/etc/kubernetes/admin.conf";
+  std::string ttl = "24h";
+  std::string token_ttl = "24h";
+  std::string description;
+  bool print_join_command = false;
   bool skip_ca = false;
   bool help = false;
   std::vector<std::string> positional;
@@ -109,8 +127,13 @@ absl::Status Parse(const std::vector<std::string>& args, Flags* f) {
                                              {"apiserver-bind-port", &f->bind_port},
                                              {"image-import-dir", &f->image_import_dir},
                                              {"controlplane-binary", &f->controlplane_binary},
-                                             {"controlplane-data-dir", &f->controlplane_data_dir}},
+                                             {"controlplane-data-dir", &f->controlplane_data_dir},
+                                             {"kubeconfig", &f->kubeconfig},
+                                             {"ttl", &f->ttl},
+                                             {"token-ttl", &f->token_ttl},
+                                             {"description", &f->description}},
                                   .switches = {{"discovery-token-unsafe-skip-ca-verification", &f->skip_ca},
+                                               {"print-join-command", &f->print_join_command},
                                                {"help", &f->help}},
                                   .positional = &f->positional});
 }
@@ -188,6 +211,95 @@ int ControlPlaneAll(const Flags& f) {
   if (written.ok()) written = AtomicWriteFile(path, k8s::JsonToYaml(ControlPlanePod(options)), 0600);
   if (!written.ok()) return Fail(std::string(written.message()));
   std::cout << "[control-plane] Creating static Pod manifest for \"berth-controlplane\" at " << path << "\n";
+  return 0;
+}
+
+// A client for the API as the kubeconfig says, and what it says.
+struct Api {
+  client::KubeconfigCredentials credentials;
+  std::unique_ptr<client::HttpApiClient> client;
+};
+
+absl::StatusOr<Api> ConnectApi(const Flags& f) {
+  Api api;
+  ASSIGN_OR_RETURN(api.credentials, client::LoadKubeconfig(f.kubeconfig));
+  ASSIGN_OR_RETURN(api.client, client::HttpApiClient::Create(api.credentials));
+  return api;
+}
+
+absl::StatusOr<absl::Duration> ParseTtl(const std::string& flag, const std::string& value) {
+  absl::Duration ttl;
+  if (!absl::ParseDuration(value, &ttl) || ttl < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": \"", value, "\" is not a duration such as 24h (0: never expires)"));
+  }
+  return ttl;
+}
+
+// The token from the flag or the positional argument, or a new one.
+absl::StatusOr<BootstrapToken> TokenToUse(const std::string& given) {
+  return given.empty() ? GenerateBootstrapToken() : ParseBootstrapToken(given);
+}
+
+int TokenCreate(const Flags& f) {
+  auto ttl = ParseTtl("ttl", f.ttl);
+  if (!ttl.ok()) return Fail(std::string(ttl.status().message()));
+  auto token = TokenToUse(f.positional.size() > 2 ? f.positional[2] : f.token);
+  if (!token.ok()) return Fail(std::string(token.status().message()));
+  auto api = ConnectApi(f);
+  if (!api.ok()) return Fail(std::string(api.status().message()));
+  absl::Status created = CreateToken(*api->client, *token, *ttl, f.description, absl::Now());
+  if (!created.ok()) return Fail(std::string(created.message()));
+  if (!f.print_join_command) {
+    std::cout << token->ToString() << "\n";
+    return 0;
+  }
+  auto hash = CaCertHash(api->credentials.ca_pem);
+  if (!hash.ok()) return Fail(absl::StrCat("the kubeconfig's CA: ", hash.status().message()));
+  std::cout << "berthadm join " << absl::StripPrefix(api->credentials.server, "https://") << " --token "
+            << token->ToString() << " --discovery-token-ca-cert-hash " << *hash << "\n";
+  return 0;
+}
+
+int TokenList(const Flags& f) {
+  auto api = ConnectApi(f);
+  if (!api.ok()) return Fail(std::string(api.status().message()));
+  auto rows = ListTokens(*api->client, absl::Now());
+  if (!rows.ok()) return Fail(std::string(rows.status().message()));
+  std::cout << TokenTable(*rows);
+  return 0;
+}
+
+int TokenDelete(const Flags& f) {
+  if (f.positional.size() < 3) return Fail("token delete: name at least one token id or token");
+  auto api = ConnectApi(f);
+  if (!api.ok()) return Fail(std::string(api.status().message()));
+  int failed = 0;
+  for (size_t i = 2; i < f.positional.size(); ++i) {
+    absl::Status deleted = DeleteToken(*api->client, f.positional[i]);
+    if (!deleted.ok()) {
+      std::cerr << "berthadm: " << deleted.message() << "\n";
+      ++failed;
+      continue;
+    }
+    std::cout << "bootstrap token \"" << f.positional[i].substr(0, f.positional[i].find('.')) << "\" deleted\n";
+  }
+  return failed == 0 ? 0 : 1;
+}
+
+// init's bootstrap-token phase: the token, then cluster-info signed with it.
+int BootstrapTokenPhase(const Flags& f) {
+  auto ttl = ParseTtl("token-ttl", f.token_ttl);
+  if (!ttl.ok()) return Fail(std::string(ttl.status().message()));
+  auto token = TokenToUse(f.token);
+  if (!token.ok()) return Fail(std::string(token.status().message()));
+  auto api = ConnectApi(f);
+  if (!api.ok()) return Fail(std::string(api.status().message()));
+  absl::Status created = CreateToken(*api->client, *token, *ttl, "The default bootstrap token generated by 'berthadm init'.", absl::Now());
+  if (!created.ok()) return Fail(std::string(created.message()));
+  std::cout << "[bootstrap-token] Using token: " << token->ToString() << "\n";
+  absl::Status uploaded = UploadClusterInfo(*api->client, api->credentials.server, api->credentials.ca_pem, {*token});
+  if (!uploaded.ok()) return Fail(std::string(uploaded.message()));
+  std::cout << "[bootstrap-token] Creating the \"cluster-info\" ConfigMap in the \"kube-public\" namespace\n";
   return 0;
 }
 
@@ -297,6 +409,10 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (is({"init", "phase", "preflight"})) return Preflight(f);
+  if (is({"token", "create"})) return TokenCreate(f);
+  if (is({"token", "list"})) return TokenList(f);
+  if (is({"token", "delete"})) return TokenDelete(f);
+  if (is({"init", "phase", "bootstrap-token"})) return BootstrapTokenPhase(f);
   if (is({"init", "phase", "certs", "all"})) return CertsAll(f);
   if (is({"init", "phase", "control-plane", "all"})) return ControlPlaneAll(f);
   if (is({"init", "phase", "kubeconfig", "all"})) return KubeconfigAll(f);

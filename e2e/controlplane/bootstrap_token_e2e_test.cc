@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/fs.h"
 #include "controlplane/berthadm/bootstrap_token.h"
@@ -149,6 +151,62 @@ TEST_F(BootstrapTokenE2eTest, JoinDiscoversTheClusterFromAnonymousClusterInfo) {
                                 absl::Seconds(30));
   ASSERT_FALSE(wrong_token.ok());
   EXPECT_THAT(std::string(wrong_token.status().message()), HasSubstr("does not match token abcdef"));
+}
+
+// init's bootstrap-token phase and `berthadm token create / list / delete`
+// against the real control plane with admin.conf, checked the way join uses
+// them: discovery through the signed cluster-info, authentication as the token.
+TEST_F(BootstrapTokenE2eTest, BerthadmTokenCommandsPublishAndWithdrawJoinCredentials) {
+  auto phase = RunCommand({BERTHADM_PATH, "init", "phase", "bootstrap-token", "--kubeconfig", admin_},
+                          absl::Seconds(30));
+  ASSERT_TRUE(phase.ok()) << phase.status();
+  EXPECT_THAT(*phase, HasSubstr("Creating the \"cluster-info\" ConfigMap"));
+  std::string prefix = "[bootstrap-token] Using token: ";
+  size_t at = phase->find(prefix);
+  ASSERT_NE(at, std::string::npos) << *phase;
+  std::string init_token = phase->substr(at + prefix.size(), 23);
+
+  auto join = RunCommand({BERTHADM_PATH, "token", "create", "--ttl", "2h", "--description", "second node",
+                          "--print-join-command", "--kubeconfig", admin_},
+                         absl::Seconds(30));
+  ASSERT_TRUE(join.ok()) << join.status();
+  // "berthadm join HOST:PORT --token T --discovery-token-ca-cert-hash sha256:H": its discovery works.
+  std::vector<std::string> words = absl::StrSplit(absl::StripAsciiWhitespace(*join), ' ');
+  ASSERT_EQ(words.size(), 7u) << *join;
+  EXPECT_EQ(words[1], "join");
+  EXPECT_EQ("https://" + words[2], cp_->server());
+  std::string token = words[4];
+  auto discovered = RunCommand({BERTHADM_PATH, "discover", words[2], "--token", token,
+                                "--discovery-token-ca-cert-hash", words[6]},
+                               absl::Seconds(30));
+  ASSERT_TRUE(discovered.ok()) << discovered.status();
+  auto as_token = Kubectl(TokenKubeconfig(token), {"get", "--raw", "/version"});
+  EXPECT_TRUE(as_token.ok()) << as_token.status();
+
+  auto listed = RunCommand({BERTHADM_PATH, "token", "list", "--kubeconfig", admin_}, absl::Seconds(30));
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_THAT(*listed, HasSubstr(init_token));
+  EXPECT_THAT(*listed, HasSubstr(token));
+  EXPECT_THAT(*listed, HasSubstr("second node"));
+  EXPECT_THAT(*listed, HasSubstr("authentication,signing"));
+
+  auto deleted = RunCommand({BERTHADM_PATH, "token", "delete", token.substr(0, 6), "--kubeconfig", admin_},
+                            absl::Seconds(30));
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  // Its signature is gone from cluster-info and it no longer authenticates.
+  auto gone = RunCommand({BERTHADM_PATH, "discover", words[2], "--token", token, "--discovery-token-ca-cert-hash",
+                          words[6]},
+                         absl::Seconds(30));
+  EXPECT_FALSE(gone.ok());
+  EXPECT_FALSE(Kubectl(TokenKubeconfig(token), {"get", "--raw", "/version"}).ok());
+  // The init token still works for discovery.
+  EXPECT_TRUE(RunCommand({BERTHADM_PATH, "discover", words[2], "--token", init_token,
+                          "--discovery-token-ca-cert-hash", words[6]},
+                         absl::Seconds(30))
+                  .ok());
+  auto unknown = RunCommand({BERTHADM_PATH, "token", "delete", "zzzzzz", "--kubeconfig", admin_}, absl::Seconds(30));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(std::string(unknown.status().message()), HasSubstr("no bootstrap token with id zzzzzz"));
 }
 
 }  // namespace
