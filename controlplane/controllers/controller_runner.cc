@@ -15,6 +15,12 @@ void ControllerRunner::Work(Controller* controller) {
     absl::Status synced = controller->Sync(*key);
     if (synced.ok()) {
       queue.Forget(*key);
+    } else if (absl::IsAborted(synced)) {
+      // A write raced another (resourceVersion conflict): normal while the
+      // informer catches up.
+      BERTH_LOG(Debug) << "sync conflicted, retrying" << Kv("controller", controller->Name()) << Kv("key", *key)
+                       << Kv("error", synced.message());
+      queue.AddRateLimited(*key);
     } else {
       BERTH_LOG(Warning) << "sync failed, retrying" << Kv("controller", controller->Name()) << Kv("key", *key)
                          << Kv("retries", queue.Failures(*key)) << Kv("error", synced.ToString());

@@ -60,6 +60,14 @@ json NewControllerRef(const json& owner, const std::string& api_version, const s
           {"uid", UidOf(owner)},       {"controller", true}, {"blockOwnerDeletion", true}};
 }
 
+std::vector<json> InNamespace(std::vector<json> all, const std::string& ns) {
+  std::vector<json> out;
+  for (json& obj : all) {
+    if (NamespaceOf(obj) == ns) out.push_back(std::move(obj));
+  }
+  return out;
+}
+
 absl::Time ParseApiTime(const json& value) {
   if (!value.is_string()) return absl::InfinitePast();
   absl::Time t;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "controlplane/scheduler/label_selector.h"
@@ -29,6 +30,9 @@ scheduler::Labels LabelsOf(const nlohmann::json& obj);
 std::optional<nlohmann::json> ControllerRefOf(const nlohmann::json& obj);
 // An ownerReference to `owner` with controller and blockOwnerDeletion set.
 nlohmann::json NewControllerRef(const nlohmann::json& owner, const std::string& api_version, const std::string& kind);
+
+// The objects of `all` in namespace `ns`.
+std::vector<nlohmann::json> InNamespace(std::vector<nlohmann::json> all, const std::string& ns);
 
 // "2026-12-07T23:40:00Z"; absl::InfinitePast() when absent or unparsable.
 absl::Time ParseApiTime(const nlohmann::json& value);
