@@ -63,5 +63,56 @@ TEST_F(ControlPlanePodTest, BerthadmsControlPlaneRunsAsAStaticPodAndServesKubect
   EXPECT_TRUE(PathExists(data + "/cp.db"));
 }
 
+// `berthadm init` as one command on a host whose agent runs: its phases,
+// the wait for the control plane, the bootstrap token, the join command
+// (whose discovery then works); a second init is refused by preflight.
+TEST_F(ControlPlanePodTest, BerthadmInitBringsUpTheControlPlaneAndPrintsAWorkingJoinCommand) {
+  AGENT_ASSERT_OK(StartAgent());
+  const int port = FreePort();
+  ASSERT_GT(port, 0);
+  std::vector<std::string> init = {
+      "init", "--apiserver-advertise-address", "127.0.0.1", "--apiserver-bind-port", std::to_string(port),
+      "--node-name", "e2e-node", "--cert-dir", dir_ + "/pki", "--kubeconfig-dir", dir_, "--image-import-dir",
+      runtime_->root() + "/state/images/import", "--controlplane-data-dir", dir_ + "/cp-data",
+      "--controlplane-binary", BERTH_CONTROLPLANE_PATH, "--cri-socket", "unix://" + runtime_->socket_path(),
+      "--timeout", "2m",
+      // What this test host may lack; the checks themselves are unit-tested.
+      "--ignore-preflight-errors=Mem,NumCPU,Swap,FileContent--proc-sys-net-ipv4-ip_forward,SystemVerification,Port-10250"};
+  auto out = Berthadm(init);
+  ASSERT_TRUE(out.ok()) << out.status() << "\nevents:\n" << Events();
+  EXPECT_NE(out->find("[preflight] Running pre-flight checks"), std::string::npos) << *out;
+  EXPECT_NE(out->find("[apiclient] All control plane components are healthy"), std::string::npos) << *out;
+  EXPECT_NE(out->find("Your berth control-plane has initialized successfully!"), std::string::npos) << *out;
+  // "berthadm join 127.0.0.1:PORT --token T \\\n\t--discovery-token-ca-cert-hash sha256:H"
+  size_t join = out->find("berthadm join ");
+  ASSERT_NE(join, std::string::npos) << *out;
+  std::string line = out->substr(join);
+  auto word_after = [&](const std::string& flag) {
+    size_t at = line.find(flag + " ");
+    if (at == std::string::npos) return std::string();
+    size_t from = at + flag.size() + 1;
+    return line.substr(from, line.find_first_of(" \n", from) - from);
+  };
+  std::string endpoint = absl::StrCat("127.0.0.1:", port);
+  EXPECT_EQ(line.substr(14, endpoint.size()), endpoint);
+  std::string token = word_after("--token");
+  std::string hash = word_after("--discovery-token-ca-cert-hash");
+  ASSERT_EQ(token.size(), 23u) << line;
+  auto discovered = Berthadm({"discover", endpoint, "--token", token, "--discovery-token-ca-cert-hash", hash});
+  ASSERT_TRUE(discovered.ok()) << discovered.status();
+  auto nodes = RunCommand({"/usr/bin/kubectl", "--kubeconfig", dir_ + "/admin.conf", "get", "namespaces", "-o",
+                           "name"},
+                          absl::Seconds(30));
+  ASSERT_TRUE(nodes.ok()) << nodes.status();
+  EXPECT_NE(nodes->find("namespace/kube-public"), std::string::npos) << *nodes;
+
+  auto again = Berthadm(init);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(std::string(again.status().message())
+                .find("[ERROR FileAvailable--etc-kubernetes-manifests-berth-controlplane.yaml]"),
+            std::string::npos)
+      << again.status();
+}
+
 }  // namespace
 }  // namespace berth::e2e
