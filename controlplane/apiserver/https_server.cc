@@ -6,7 +6,8 @@
 #include <openssl/ssl.h>
 
 #include <atomic>
-#include <list>
+#include <algorithm>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -40,9 +41,18 @@ namespace {
 
 using TlsStream = ssl::stream<tcp::socket>;
 
-class Writer : public ResponseWriter {
+// One chunk of a chunked body as one buffer (size line, data, CRLF): Asio's
+// TLS stream writes one buffer of a sequence per record, so a buffer
+// sequence would cost three TLS records and three sends per event batch.
+void AppendChunk(std::string* out, absl::string_view data) {
+  absl::StrAppend(out, absl::Hex(data.size()), "\r\n", data, "\r\n");
+}
+
+// The response of one request, written while its handler runs (on a pool
+// thread that owns the connection for that long): blocking writes.
+class SyncWriter : public ResponseWriter {
  public:
-  Writer(TlsStream& stream, bool keep_alive) : stream_(stream), keep_alive_(keep_alive) {}
+  SyncWriter(TlsStream& stream, bool keep_alive) : stream_(stream), keep_alive_(keep_alive) {}
 
   void Send(int status, const Headers& headers, std::string body) override {
     http::response<http::string_body> res{static_cast<http::status>(status), 11};
@@ -67,6 +77,7 @@ class Writer : public ResponseWriter {
     beast::error_code ec;
     http::write_header(stream_, sr, ec);
     answered_ = true;
+    streaming_ = true;
     if (ec) failed_ = true;
     return !failed_;
   }
@@ -74,11 +85,8 @@ class Writer : public ResponseWriter {
   bool WriteChunk(absl::string_view data) override {
     if (failed_) return false;
     if (data.empty()) return true;
-    // The chunk's size line, data and CRLF in one buffer: Asio's TLS stream
-    // writes one buffer of a sequence per record, so a buffer sequence would
-    // cost three TLS records and three sends per event batch.
     chunk_.clear();
-    absl::StrAppend(&chunk_, absl::Hex(data.size()), "\r\n", data, "\r\n");
+    AppendChunk(&chunk_, data);
     beast::error_code ec;
     asio::write(stream_, asio::buffer(chunk_), ec);
     if (ec) failed_ = true;
@@ -98,15 +106,46 @@ class Writer : public ResponseWriter {
     return ::poll(&pfd, 1, 0) > 0;
   }
 
+  bool Continue(std::shared_ptr<StreamContinuation> stream) override {
+    if (failed_ || !streaming_ || continued_) return false;
+    continued_ = std::move(stream);
+    return true;
+  }
+
   bool answered() const { return answered_; }
   bool failed() const { return failed_; }
+  std::shared_ptr<StreamContinuation> TakeContinuation() { return std::move(continued_); }
 
  private:
   TlsStream& stream_;
   bool keep_alive_;
   std::string chunk_;  // reused framing buffer
   bool answered_ = false;
+  bool streaming_ = false;
   bool failed_ = false;
+  std::shared_ptr<StreamContinuation> continued_;
+};
+
+// A continued stream's writes during one Pump: framed into the connection's
+// outgoing buffer, sent asynchronously after Pump returns.
+class BufferedChunkWriter : public ResponseWriter {
+ public:
+  BufferedChunkWriter(std::string* out, int fd) : out_(out), fd_(fd) {}
+  void Send(int, const Headers&, std::string) override {}
+  bool BeginStream(int, const Headers&) override { return false; }
+  bool WriteChunk(absl::string_view data) override {
+    if (!data.empty()) AppendChunk(out_, data);
+    return true;
+  }
+  void EndStream() override {}
+  bool ClientGone() override {
+    pollfd pfd{fd_, POLLIN | POLLRDHUP, 0};
+    return ::poll(&pfd, 1, 0) > 0;
+  }
+
+ private:
+  std::string* out_;
+  int fd_;
 };
 
 std::string Endpoint(const tcp::endpoint& ep) {
@@ -115,33 +154,47 @@ std::string Endpoint(const tcp::endpoint& ep) {
 
 }  // namespace
 
+// Schedules a connection's Pump from any thread; disarmed (under its lock)
+// before the event loop goes away, so a late wake posts nothing.
+struct Waker {
+  std::mutex mu;
+  std::function<void()> post;  // empty once disarmed
+  void Wake() {
+    std::lock_guard lock(mu);
+    if (post) post();
+  }
+  void Disarm() {
+    std::lock_guard lock(mu);
+    post = nullptr;
+  }
+};
+
+class Connection;
+
 struct HttpsServer::Impl {
+  // Declared before the io_context: a connection that the io_context's
+  // destruction frees still counts itself out here.
   HttpsServerOptions options;
   RequestHandler handler;
-  asio::io_context ioc;
-  ssl::context tls{ssl::context::tls_server};
-  tcp::acceptor acceptor{ioc};
-  std::thread accept_thread;
   std::atomic<bool> stopping{false};
+  std::atomic<size_t> open{0};
   int port = 0;
+  ssl::context tls{ssl::context::tls_server};
+  // Every connection's waker, to disarm at shutdown.
+  std::mutex mu;
+  std::map<Connection*, std::shared_ptr<Waker>> wakers;
 
-  struct Connection {
-    std::unique_ptr<TlsStream> stream;
-    std::thread thread;
-    std::atomic<bool> done{false};
-  };
-  mutable std::mutex mu;
-  std::list<Connection> connections;
-
-  // Each connection's thread allocates from its own malloc arena; when many
-  // have ended (watchers gone), the pages they freed go back to the system
-  // instead of staying in the process's RSS.
+  // When many connections have ended (watchers gone), the pages they freed
+  // go back to the system instead of staying in the process's RSS.
   std::atomic<int> ended_since_trim{0};
   void ReleaseFreedMemory();
 
-  void AcceptLoop();
-  void Serve(TlsStream& stream, const std::string& remote);
-  void ReapFinished();
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  asio::steady_timer accept_retry{ioc};
+  std::vector<std::thread> threads;
+
+  void Accept();
 };
 
 void HttpsServer::Impl::ReleaseFreedMemory() {
@@ -151,90 +204,79 @@ void HttpsServer::Impl::ReleaseFreedMemory() {
   malloc_trim(0);
 }
 
-void HttpsServer::Impl::ReapFinished() {
-  std::lock_guard lock(mu);
-  for (auto it = connections.begin(); it != connections.end();) {
-    if (it->done.load()) {
-      it->thread.join();
-      it = connections.erase(it);
-    } else {
-      ++it;
-    }
-  }
-}
+// One client connection. Every step runs on its strand: the handshake and
+// request reads complete there, the handler runs there (blocking that strand
+// only), and a continued stream is pumped and written there.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(HttpsServer::Impl* server, tcp::socket socket, std::string remote)
+      : server_(server), stream_(std::move(socket), server->tls), remote_(std::move(remote)),
+        tick_(stream_.get_executor()), waker_(std::make_shared<Waker>()) {}
 
-void HttpsServer::Impl::AcceptLoop() {
-  while (!stopping.load()) {
-    beast::error_code ec;
-    tcp::socket socket(ioc);
-    acceptor.accept(socket, ec);
-    if (stopping.load()) return;
+  ~Connection() {
+    {
+      std::lock_guard lock(server_->mu);
+      server_->wakers.erase(this);
+    }
+    waker_->Disarm();
+    server_->open.fetch_sub(1);
+    server_->ReleaseFreedMemory();
+  }
+
+  void Start() {
+    std::weak_ptr<Connection> weak = weak_from_this();
+    auto executor = stream_.get_executor();
+    waker_->post = [weak, executor] {
+      asio::post(executor, [weak] {
+        if (auto self = weak.lock()) self->Pump();
+      });
+    };
+    {
+      std::lock_guard lock(server_->mu);
+      server_->wakers[this] = waker_;
+    }
+    stream_.async_handshake(ssl::stream_base::server,
+                            [self = shared_from_this()](beast::error_code ec) { self->OnHandshake(ec); });
+  }
+
+ private:
+  void OnHandshake(beast::error_code ec) {
     if (ec) {
-      BERTH_LOG(Warning) << "apiserver: accept failed" << Kv("error", ec.message());
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // EMFILE and similar
-      continue;
+      BERTH_LOG(Debug) << "apiserver: TLS handshake failed" << Kv("remote", remote_) << Kv("error", ec.message());
+      return Close();
     }
-    ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
-    socket.set_option(tcp::no_delay(true), ec);
-    ReapFinished();
-    std::lock_guard lock(mu);
-    if (connections.size() >= options.max_connections) {
-      socket.close(ec);
-      continue;
-    }
-    std::string remote = Endpoint(socket.remote_endpoint(ec));
-    auto& conn = connections.emplace_back();
-    conn.stream = std::make_unique<TlsStream>(std::move(socket), tls);
-    conn.thread = std::thread([this, &conn, remote] {
-      Serve(*conn.stream, remote);
-      {
-        // The TLS state and buffers go now, not at the next accept (500
-        // watchers that leave together would otherwise hold ~50 MiB).
-        std::lock_guard lock(mu);
-        conn.stream.reset();
+    if (X509* cert = SSL_get_peer_certificate(stream_.native_handle())) {
+      if (SSL_get_verify_result(stream_.native_handle()) == X509_V_OK) {
+        auto user = UserFromCertificate(cert);
+        if (user.ok()) cert_user_ = std::move(*user);
       }
-      ReapFinished();  // joins the connections that ended before this one
-      ReleaseFreedMemory();
-      conn.done.store(true);
-    });
-  }
-}
-
-void HttpsServer::Impl::Serve(TlsStream& stream, const std::string& remote) {
-  beast::error_code ec;
-  stream.handshake(ssl::stream_base::server, ec);
-  if (ec) {
-    BERTH_LOG(Debug) << "apiserver: TLS handshake failed" << Kv("remote", remote)
-                     << Kv("error", ec.message());
-    stream.next_layer().close(ec);
-    return;
-  }
-  std::optional<UserInfo> cert_user;
-  if (X509* cert = SSL_get_peer_certificate(stream.native_handle())) {
-    if (SSL_get_verify_result(stream.native_handle()) == X509_V_OK) {
-      auto user = UserFromCertificate(cert);
-      if (user.ok()) cert_user = std::move(*user);
+      X509_free(cert);
     }
-    X509_free(cert);
+    ReadRequest();
   }
-  beast::flat_buffer buffer;
-  while (!stopping.load()) {
-    http::request_parser<http::string_body> parser;
-    parser.body_limit(options.max_body_bytes);
-    parser.header_limit(64 * 1024);
-    http::read(stream, buffer, parser, ec);
+
+  void ReadRequest() {
+    if (server_->stopping.load()) return Close();
+    parser_.emplace();
+    parser_->body_limit(server_->options.max_body_bytes);
+    parser_->header_limit(64 * 1024);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRequest(ec); });
+  }
+
+  void OnRequest(beast::error_code ec) {
     if (ec == http::error::body_limit) {
-      Writer writer(stream, false);
+      SyncWriter writer(stream_, false);
       nlohmann::json status = {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", nlohmann::json::object()},
                                {"status", "Failure"},
                                {"message", absl::StrCat("the request body exceeds the limit of ",
-                                                        options.max_body_bytes, " bytes")},
+                                                        server_->options.max_body_bytes, " bytes")},
                                {"reason", "RequestEntityTooLarge"}, {"code", 413}};
       writer.Send(413, {{"Content-Type", "application/json"}}, status.dump());
-      break;
+      return Close();
     }
-    if (ec) break;  // closed, or not HTTP
-    auto& req = parser.get();
+    if (ec) return Close();  // closed, or not HTTP
+    auto& req = parser_->get();
     HttpRequest request;
     request.method = std::string(req.method_string());
     request.target = std::string(req.target());
@@ -245,16 +287,136 @@ void HttpsServer::Impl::Serve(TlsStream& stream, const std::string& remote) {
       request.headers[absl::AsciiStrToLower(std::string(field.name_string()))] = std::string(field.value());
     }
     request.body = std::move(req.body());
-    request.certificate_user = cert_user;
-    request.remote = remote;
-    bool keep_alive = req.keep_alive();
-    Writer writer(stream, keep_alive);
-    handler(request, writer);
+    request.certificate_user = cert_user_;
+    request.remote = remote_;
+    keep_alive_ = req.keep_alive();
+    parser_.reset();
+    SyncWriter writer(stream_, keep_alive_);
+    server_->handler(request, writer);
+    if (writer.failed()) return Close();
+    continuation_ = writer.TakeContinuation();
+    if (continuation_) {
+      if (continuation_->SetWake([waker = waker_] { waker->Wake(); })) {
+        ArmTick();
+        return Pump();
+      }
+      // Not event-driven after all: the stream ends here.
+      continuation_.reset();
+      writer.EndStream();
+    }
     if (!writer.answered()) writer.Send(500, {{"Content-Type", "text/plain"}}, "no response\n");
-    if (writer.failed() || !keep_alive) break;
+    if (writer.failed() || !keep_alive_) return Close();
+    ReadRequest();
   }
-  stream.shutdown(ec);
-  stream.next_layer().close(ec);
+
+  // A continued stream: at least once a second (its timeouts, bookmarks and
+  // a client that went away are noticed without events).
+  void ArmTick() {
+    tick_.expires_after(std::chrono::seconds(1));
+    tick_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || !self->continuation_) return;
+      self->Pump();
+      if (self->continuation_) self->ArmTick();
+    });
+  }
+
+  void Pump() {
+    if (!continuation_) return;
+    if (writing_) {  // one write at a time; pumped again when it completes
+      pump_again_ = true;
+      return;
+    }
+    BufferedChunkWriter writer(&out_, stream_.next_layer().native_handle());
+    if (!continuation_->Pump(writer)) {
+      continuation_.reset();
+      tick_.cancel();
+      out_ += "0\r\n\r\n";  // the last chunk
+      stream_over_ = true;
+    }
+    Write();
+  }
+
+  void Write() {
+    if (writing_) return;
+    if (out_.empty()) {
+      if (stream_over_) {
+        stream_over_ = false;
+        if (keep_alive_) return ReadRequest();
+        return Close();
+      }
+      return;
+    }
+    writing_ = true;
+    sending_.swap(out_);
+    out_.clear();
+    asio::async_write(stream_, asio::buffer(sending_),
+                      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnWritten(ec); });
+  }
+
+  void OnWritten(beast::error_code ec) {
+    writing_ = false;
+    sending_.clear();
+    if (ec) {  // the client is gone
+      continuation_.reset();
+      tick_.cancel();
+      return Close();
+    }
+    if (pump_again_) {
+      pump_again_ = false;
+      return Pump();
+    }
+    Write();
+  }
+
+  // Without a TLS close_notify exchange (a client that stopped reading would
+  // hold it); the socket closes and the connection goes with its last handler.
+  void Close() {
+    beast::error_code ec;
+    stream_.next_layer().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.next_layer().close(ec);
+  }
+
+  HttpsServer::Impl* server_;
+  TlsStream stream_;
+  const std::string remote_;
+  std::optional<UserInfo> cert_user_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  bool keep_alive_ = false;
+
+  std::shared_ptr<StreamContinuation> continuation_;
+  asio::steady_timer tick_;
+  std::shared_ptr<Waker> waker_;
+  std::string out_;      // framed chunks waiting for the write in flight
+  std::string sending_;  // the write in flight
+  bool writing_ = false;
+  bool pump_again_ = false;
+  bool stream_over_ = false;
+};
+
+void HttpsServer::Impl::Accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (stopping.load()) return;
+    if (ec) {
+      BERTH_LOG(Warning) << "apiserver: accept failed" << Kv("error", ec.message());
+      // EMFILE and similar: try again shortly.
+      accept_retry.expires_after(std::chrono::milliseconds(100));
+      accept_retry.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec) Accept();
+      });
+      return;
+    }
+    Accept();
+    ::fcntl(socket.native_handle(), F_SETFD, FD_CLOEXEC);
+    socket.set_option(tcp::no_delay(true), ec);
+    if (open.load() >= options.max_connections) {
+      socket.close(ec);
+      return;
+    }
+    open.fetch_add(1);
+    std::string remote = Endpoint(socket.remote_endpoint(ec));
+    std::make_shared<Connection>(this, std::move(socket), std::move(remote))->Start();
+  });
 }
 
 HttpsServer::HttpsServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -315,39 +477,32 @@ absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Start(const HttpsServe
   }
   ::fcntl(impl->acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
   impl->port = impl->acceptor.local_endpoint().port();
+  impl->Accept();
   Impl* raw = impl.get();
-  impl->accept_thread = std::thread([raw] { raw->AcceptLoop(); });
+  int threads = std::max(1, options.threads);
+  for (int i = 0; i < threads; ++i) impl->threads.emplace_back([raw] { raw->ioc.run(); });
   return std::unique_ptr<HttpsServer>(new HttpsServer(std::move(impl)));
 }
 
 HttpsServer::~HttpsServer() {
   impl_->stopping.store(true);
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  // No handler runs now. Disarm every connection's waker and let its stream
+  // go (a watch unsubscribes), so nothing posts to the io_context while it
+  // frees the connections it still holds.
+  std::vector<std::shared_ptr<Waker>> wakers;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (auto& [conn, waker] : impl_->wakers) wakers.push_back(waker);
+  }
+  for (auto& w : wakers) w->Disarm();
   beast::error_code ec;
-  // Wake the blocked accept and every connection's blocked read or write.
-  ::shutdown(impl_->acceptor.native_handle(), SHUT_RDWR);
-  {
-    std::lock_guard lock(impl_->mu);
-    for (auto& conn : impl_->connections) {
-      if (conn.stream) ::shutdown(conn.stream->next_layer().native_handle(), SHUT_RDWR);
-    }
-  }
-  if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
   impl_->acceptor.close(ec);
-  // Joined without the lock: an ending connection takes it to drop its
-  // stream and reap the others.
-  std::list<Impl::Connection> remaining;
-  {
-    std::lock_guard lock(impl_->mu);
-    remaining.splice(remaining.end(), impl_->connections);
-  }
-  for (auto& conn : remaining) conn.thread.join();
 }
 
 int HttpsServer::port() const { return impl_->port; }
 
-size_t HttpsServer::connections() const {
-  std::lock_guard lock(impl_->mu);
-  return impl_->connections.size();
-}
+size_t HttpsServer::connections() const { return impl_->open.load(); }
 
 }  // namespace berth::apiserver

@@ -1,9 +1,13 @@
 // The API server's HTTPS listener: TLS 1.2+ (OpenSSL through Boost.Asio),
 // optional client certificates verified against the client CA (a
 // certificate from another CA fails the handshake, as with Go's
-// VerifyClientCertIfGiven), HTTP/1.1 with keep-alive, one thread per
-// connection (a watch blocks its connection's thread on its event source,
-// not on a poll). Requests over the body limit get 413 without being read.
+// VerifyClientCertIfGiven), HTTP/1.1 with keep-alive. Event-driven: one
+// io_context run by a small pool of threads; handshakes, request reads and
+// streamed (watch) writes are asynchronous, so an idle keep-alive connection
+// or a watch waiting for events holds no thread. A handler runs on a pool
+// thread for the length of one request; a watch hands its stream to the
+// event loop (ResponseWriter::Continue) and is pumped when its events arrive.
+// Requests over the body limit get 413 without being read.
 #pragma once
 
 #include <functional>
@@ -35,6 +39,8 @@ struct HttpRequest {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+class StreamContinuation;
+
 // How a handler answers: one Send, or BeginStream + WriteChunk... + EndStream.
 class ResponseWriter {
  public:
@@ -47,6 +53,26 @@ class ResponseWriter {
   // Whether the client closed its side or sent anything (a watch's client
   // sends nothing until it goes); checked without blocking.
   virtual bool ClientGone() = 0;
+  // After BeginStream: hands the stream to the server's event loop, which
+  // pumps it after the handler returns. False when this writer cannot (the
+  // handler keeps driving the stream and ends it itself).
+  virtual bool Continue(std::shared_ptr<StreamContinuation> /*stream*/) { return false; }
+};
+
+// The rest of a streamed response after its handler returned (a watch): the
+// server calls Pump on its event loop whenever the wake function it gave
+// SetWake is called, and at least once a second, until Pump returns false;
+// then it ends the stream.
+class StreamContinuation {
+ public:
+  virtual ~StreamContinuation() = default;
+  // Takes the server's wake function (callable from any thread, even with
+  // locks held: it only schedules a Pump). False when this stream cannot be
+  // event-driven (the handler then drives it itself).
+  virtual bool SetWake(std::function<void()> wake) = 0;
+  // Writes what is ready without blocking (WriteChunk on `writer`); false
+  // once the stream is over.
+  virtual bool Pump(ResponseWriter& writer) = 0;
 };
 
 using RequestHandler = std::function<void(const HttpRequest&, ResponseWriter&)>;
@@ -58,13 +84,16 @@ struct HttpsServerOptions {
   std::string client_ca_file;  // empty: no client certificates
   size_t max_body_bytes = 3 * 1024 * 1024;
   size_t max_connections = 4096;
+  // Threads running the event loop and the handlers (a handler holds one for
+  // the length of its request, not of its connection).
+  int threads = 8;
 };
 
 class HttpsServer {
  public:
   static absl::StatusOr<std::unique_ptr<HttpsServer>> Start(const HttpsServerOptions& options,
                                                             RequestHandler handler);
-  ~HttpsServer();  // stops listening, closes connections, joins their threads
+  ~HttpsServer();  // stops listening, closes connections, joins the pool
 
   int port() const;
   size_t connections() const;

@@ -3,6 +3,9 @@
 // delete and deletecollection, on the object and on its status, scale and
 // binding subresources, with dryRun, fieldValidation, fieldManager, Table
 // output and YAML bodies. Authentication and authorization happened before.
+// rest_handler.cc: routing, get, list, create, update, delete;
+// rest_patch.cc: patch; rest_subresources.cc: scale, binding;
+// watch_stream.cc: watch; rest_request.{h,cc}: what they share.
 #pragma once
 
 #include <string>
@@ -14,27 +17,11 @@
 #include "controlplane/apiserver/namespace_lifecycle.h"
 #include "controlplane/apiserver/request_info.h"
 #include "controlplane/apiserver/resource_storage.h"
+#include "controlplane/apiserver/rest_request.h"
 #include "controlplane/apiserver/table.h"
 #include "controlplane/apiserver/watch_cache.h"
 
 namespace berth::apiserver {
-
-// Writes a JSON (or YAML) body, or a Status for an error.
-void WriteObject(ResponseWriter& writer, int code, const nlohmann::json& body, MediaType type,
-                 const Headers& extra = {});
-void WriteError(ResponseWriter& writer, const ApiError& error);
-
-// Parses a request body by its Content-Type (JSON or YAML; 415 otherwise,
-// 400 when malformed).
-Result<nlohmann::json> DecodeBody(const HttpRequest& request);
-
-struct RestRequest {
-  const HttpRequest& http;
-  ResponseWriter& writer;
-  const RequestInfo& info;
-  const QueryParams& query;
-  MediaType response_type;
-};
 
 class RestHandler {
  public:

@@ -1,5 +1,7 @@
 #include "controlplane/apiserver/watch_cache.h"
 
+#include <atomic>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
@@ -47,23 +49,73 @@ std::vector<CachedEventPtr> DecodeEvents(const std::vector<store::EventPtr>& eve
   return out;
 }
 
+// A watch on the store for a revision older than the cache's window (rare:
+// a watcher resuming after a long gap). The store's watcher only blocks, so
+// an event-driven reader gets a thread of its own that reads ahead.
 class StoreSource : public EventSource {
  public:
   StoreSource(std::unique_ptr<store::Watcher> watcher, ObjectDecoder decoder, int64_t from)
       : watcher_(std::move(watcher)), decoder_(std::move(decoder)), progress_(from - 1) {}
-  ~StoreSource() override { watcher_->Stop(); }
+  ~StoreSource() override {
+    Stop();
+    if (reader_.joinable()) reader_.join();
+  }
 
   absl::StatusOr<std::vector<CachedEventPtr>> Next(absl::Time deadline) override {
-    ASSIGN_OR_RETURN(std::vector<store::EventPtr> events, watcher_->Next(deadline));
-    return DecodeEvents(events, decoder_, &progress_);
+    if (!reader_.joinable()) {
+      ASSIGN_OR_RETURN(std::vector<store::EventPtr> events, watcher_->Next(deadline));
+      int64_t progress = progress_.load();
+      auto decoded = DecodeEvents(events, decoder_, &progress);
+      progress_.store(progress);
+      return decoded;
+    }
+    std::lock_guard lock(mu_);
+    if (ready_.empty() && !ended_.ok()) return ended_;
+    std::vector<CachedEventPtr> out;
+    out.swap(ready_);
+    return out;
   }
-  int64_t ProgressRevision() override { return progress_; }
+  int64_t ProgressRevision() override { return progress_.load(); }
   void Stop() override { watcher_->Stop(); }
 
+  bool SetNotify(std::function<void()> notify) override {
+    if (reader_.joinable()) return false;
+    notify_ = std::move(notify);
+    reader_ = std::thread([this] { ReadAhead(); });
+    return true;
+  }
+
  private:
+  void ReadAhead() {
+    while (true) {
+      auto events = watcher_->Next(absl::Now() + absl::Seconds(1));
+      bool wake = false;
+      {
+        std::lock_guard lock(mu_);
+        if (!events.ok()) {
+          ended_ = events.status();
+          wake = true;
+        } else {
+          int64_t progress = progress_.load();
+          auto decoded = DecodeEvents(*events, decoder_, &progress);
+          progress_.store(progress);
+          wake = ready_.empty() && !decoded.empty();
+          ready_.insert(ready_.end(), decoded.begin(), decoded.end());
+        }
+      }
+      if (wake) notify_();
+      if (!events.ok()) return;
+    }
+  }
+
   std::unique_ptr<store::Watcher> watcher_;
   ObjectDecoder decoder_;
-  int64_t progress_;
+  std::atomic<int64_t> progress_;
+  std::function<void()> notify_;
+  std::mutex mu_;
+  std::vector<CachedEventPtr> ready_;
+  absl::Status ended_;
+  std::thread reader_;
 };
 
 }  // namespace
@@ -95,6 +147,17 @@ class WatchCache::Subscription : public EventSource {
     return progress_;
   }
 
+  bool SetNotify(std::function<void()> notify) override {
+    bool ready = false;
+    {
+      std::lock_guard lock(mu_);
+      notify_ = std::move(notify);
+      ready = !pending_.empty() || !ended_.ok();
+    }
+    if (ready) Notify();
+    return true;
+  }
+
   void Stop() override {
     WatchCache* cache = nullptr;
     {
@@ -102,6 +165,7 @@ class WatchCache::Subscription : public EventSource {
       if (ended_.ok()) ended_ = absl::CancelledError("watch stopped");
       cache = cache_;
       cache_ = nullptr;
+      notify_ = nullptr;
     }
     cv_.notify_all();
     if (cache) cache->Unsubscribe(this);
@@ -109,15 +173,18 @@ class WatchCache::Subscription : public EventSource {
 
   // Called with the cache's lock held.
   void Push(const CachedEventPtr& event, size_t limit) {
+    bool wake = false;
     {
       std::lock_guard lock(mu_);
       if (!ended_.ok()) return;
       if (event && event->revision < from_) return;
       if (event && !absl::StartsWith(event->key, key_prefix_)) return;
       if (event) {
+        wake = pending_.empty();
         if (pending_.size() >= limit) {
           ended_ = absl::ResourceExhaustedError(
               absl::StrCat("watcher fell ", limit, " events behind; resume from ", progress_ + 1));
+          wake = true;
         } else {
           pending_.push_back(event);
           progress_ = std::max(progress_, event->revision);
@@ -125,6 +192,7 @@ class WatchCache::Subscription : public EventSource {
       }
     }
     cv_.notify_one();
+    if (wake) Notify();
   }
   void Progress(int64_t revision) {
     std::lock_guard lock(mu_);
@@ -137,6 +205,7 @@ class WatchCache::Subscription : public EventSource {
       cache_ = nullptr;
     }
     cv_.notify_all();
+    Notify();
   }
 
   int64_t from_ = 0;
@@ -149,6 +218,17 @@ class WatchCache::Subscription : public EventSource {
   std::deque<CachedEventPtr> pending_;
   int64_t progress_ = 0;
   absl::Status ended_;
+  std::function<void()> notify_;  // event-driven reader's wake-up, or empty
+
+  // Calls the reader's wake-up outside mu_ (it may take its own locks).
+  void Notify() {
+    std::function<void()> notify;
+    {
+      std::lock_guard lock(mu_);
+      notify = notify_;
+    }
+    if (notify) notify();
+  }
 };
 
 WatchCache::WatchCache(store::Store* store, std::string prefix, ObjectDecoder decoder,

@@ -64,6 +64,12 @@ class EventSource {
   // Every change up to this revision has been delivered (for bookmarks).
   virtual int64_t ProgressRevision() = 0;
   virtual void Stop() = 0;
+  // Event-driven reading: `notify` is called (from any thread, possibly with
+  // locks held, so it must only schedule work) whenever Next has something
+  // new to return after it returned nothing: events or the end. Next is then
+  // called with a past deadline and does not block. False when this source
+  // cannot notify.
+  virtual bool SetNotify(std::function<void()> notify) = 0;
 };
 
 struct WatchCacheOptions {

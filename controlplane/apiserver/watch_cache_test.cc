@@ -4,6 +4,10 @@
 #include <stdlib.h>
 
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
 #include "common/fs.h"
 #include "controlplane/store/sqlite_store.h"
 
@@ -164,6 +168,81 @@ TEST_F(WatchCacheTest, SlowWatcherEndedOthersUnaffected) {
   }
   EXPECT_EQ(ended.code(), absl::StatusCode::kResourceExhausted) << ended;
   EXPECT_LE(got, 3u);
+}
+
+// Counts wake-ups and lets a test wait for the next one.
+class WakeCounter {
+ public:
+  std::function<void()> Fn() {
+    return [this] {
+      std::lock_guard lock(mu_);
+      ++wakes_;
+      cv_.notify_all();
+    };
+  }
+  // True when wake-ups reached `n` within 10 s.
+  bool WaitFor(int n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return wakes_ >= n; });
+  }
+  int wakes() {
+    std::lock_guard lock(mu_);
+    return wakes_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int wakes_ = 0;
+};
+
+TEST_F(WatchCacheTest, EventDrivenSourcesNotifyWhenEventsArrive) {
+  auto cache = WatchCache::Start(store_.get(), "/registry/pods/", Decoder());
+  ASSERT_TRUE(cache.ok()) << cache.status();
+  int64_t start = *store_->CurrentRevision() + 1;
+  auto sub = (*cache)->Subscribe(start, "/registry/pods/");
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  auto direct = StoreEventSource(store_.get(), "/registry/pods/", start, Decoder());
+  ASSERT_TRUE(direct.ok()) << direct.status();
+  WakeCounter sub_wakes, direct_wakes;
+  ASSERT_TRUE((*sub)->SetNotify(sub_wakes.Fn()));
+  ASSERT_TRUE((*direct)->SetNotify(direct_wakes.Fn()));
+  // Nothing yet: a read with a past deadline returns at once, empty.
+  auto none = (*sub)->Next(absl::InfinitePast());
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+
+  ASSERT_TRUE(store_->Create("/registry/pods/ns1/a", Pod("a", 1)).ok());
+  ASSERT_TRUE(sub_wakes.WaitFor(1));
+  ASSERT_TRUE(direct_wakes.WaitFor(1));
+  for (EventSource* source : {sub->get(), direct->get()}) {
+    std::vector<CachedEventPtr> got;
+    absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (got.empty() && absl::Now() < deadline) {
+      auto events = source->Next(absl::InfinitePast());
+      ASSERT_TRUE(events.ok()) << events.status();
+      got.insert(got.end(), events->begin(), events->end());
+    }
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0]->key, "/registry/pods/ns1/a");
+  }
+  // Drained: the next event wakes again; the end wakes too.
+  ASSERT_TRUE(store_->Create("/registry/pods/ns1/b", Pod("b", 1)).ok());
+  EXPECT_TRUE(sub_wakes.WaitFor(2));
+  (*direct)->Stop();
+  EXPECT_TRUE(direct_wakes.WaitFor(2));
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  absl::StatusOr<std::vector<CachedEventPtr>> ended = std::vector<CachedEventPtr>{};
+  while (ended.ok() && absl::Now() < deadline) ended = (*direct)->Next(absl::InfinitePast());
+  EXPECT_FALSE(ended.ok());
+  // A stopped subscription wakes no one.
+  (*sub)->Stop();
+  int before = sub_wakes.wakes();
+  ASSERT_TRUE(store_->Create("/registry/pods/ns1/c", Pod("c", 1)).ok());
+  auto probe = (*cache)->Subscribe(start, "/registry/pods/");
+  ASSERT_TRUE(probe.ok());
+  Collect(probe->get(), 3);
+  EXPECT_EQ(sub_wakes.wakes(), before);
 }
 
 TEST_F(WatchCacheTest, StateLoadedAtStartThenFollowsEveryChange) {

@@ -55,6 +55,8 @@ struct ApiOptions {
   int fanout_events = 100;
   int fanout_rate = 20;
   int rss_pods = 10000;
+  // Passed to berth-controlplane as they are (--controlplane-flag --scheduler=false).
+  std::vector<std::string> controlplane_flags;
 };
 
 // One keep-alive HTTPS connection with the admin client certificate.
@@ -190,7 +192,7 @@ json RunOne(const std::string& backend, const ApiOptions& o) {
     store_url = "etcd://" + etcd->client_endpoint();
     store_pid = etcd->pid();
   }
-  auto cp = e2e::ControlPlaneProcess::Start({root, store_url, {}});
+  auto cp = e2e::ControlPlaneProcess::Start({root, store_url, o.controlplane_flags});
   if (!cp.ok()) return {{"backend", backend}, {"error", std::string(cp.status().message())}};
   const std::string pki = (*cp)->pki();
   const int port = (*cp)->port();
@@ -381,11 +383,12 @@ int RunApiBench(int argc, char** argv) {
     else if (flag == "--fanout-events" && numeric) o.fanout_events = n;
     else if (flag == "--fanout-rate" && numeric && n > 0) o.fanout_rate = n;
     else if (flag == "--rss-pods" && numeric) o.rss_pods = n;
+    else if (flag == "--controlplane-flag" && absl::StartsWith(value, "--")) o.controlplane_flags.push_back(value);
     else {
       std::cerr << "berth-bench api: bad flag or value: " << flag << " " << value << "\n"
                 << "usage: berth-bench api [--backend sqlite|etcd|both] [--writers 8] [--creates 2000]\n"
                    "         [--rate 200] [--rate-seconds 10] [--watchers 500] [--fanout-events 100]\n"
-                   "         [--fanout-rate 20] [--rss-pods 10000]\n";
+                   "         [--fanout-rate 20] [--rss-pods 10000] [--controlplane-flag --FLAG=VALUE]...\n";
       return 2;
     }
   }
