@@ -73,6 +73,9 @@ int KubeconfigAll(const Flags& f);
 int ControlPlaneAll(const Flags& f);
 int BootstrapTokenPhase(const Flags& f);
 
+// reset (reset_command.cc).
+int Reset(const Flags& f);
+
 // token create / list / delete (token_commands.cc).
 int TokenCreate(const Flags& f);
 int TokenList(const Flags& f);

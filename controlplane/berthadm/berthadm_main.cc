@@ -1,6 +1,7 @@
 // berthadm: bring up and join berth clusters as kubeadm does (see README.md).
 // This slice has the offline phases and join's discovery:
 //   berthadm init [...]: preflight, certs, kubeconfig, control-plane, wait, bootstrap-token
+//   berthadm reset: removes what init made
 //   berthadm token generate
 //   berthadm token create [TOKEN] [--ttl 24h] [--description D] [--print-join-command] [--kubeconfig F]
 //   berthadm token list | delete ID|TOKEN... [--kubeconfig F]
@@ -40,6 +41,7 @@ constexpr char kUsage[] = R"(berthadm: bring up and join berth clusters (kubeadm
   berthadm init [--apiserver-advertise-address IP] [--apiserver-bind-port 6443] [--node-name N]
       [--token T] [--token-ttl 24h] [--ignore-preflight-errors A,B|all] [--cri-socket unix:///PATH]
       [--cert-dir DIR] [--kubeconfig-dir DIR] [--image-import-dir DIR] [--timeout 4m]
+  berthadm reset [--cert-dir DIR] [--kubeconfig-dir DIR] [--image-import-dir DIR] [--controlplane-data-dir DIR]
   berthadm token generate
   berthadm token create [TOKEN] [--ttl 24h] [--description D] [--print-join-command]
       [--kubeconfig /etc/kubernetes/admin.conf]
@@ -143,6 +145,7 @@ int Main(int argc, char** argv) {
   }
   if (is({"init", "phase", "preflight"})) return Preflight(f);
   if (p.size() == 1 && p[0] == "init") return Init(f);
+  if (p.size() == 1 && p[0] == "reset") return Reset(f);
   if (is({"token", "create"})) return TokenCreate(f);
   if (is({"token", "list"})) return TokenList(f);
   if (is({"token", "delete"})) return TokenDelete(f);

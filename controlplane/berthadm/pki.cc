@@ -320,4 +320,15 @@ absl::StatusOr<std::vector<PkiFileResult>> WriteClusterPki(const ClusterPkiOptio
   return results;
 }
 
+std::vector<std::string> ClusterPkiFileNames() {
+  std::vector<std::string> names;
+  for (const char* base : {"ca", "apiserver", "apiserver-kubelet-client", "front-proxy-ca", "front-proxy-client"}) {
+    names.push_back(absl::StrCat(base, ".crt"));
+    names.push_back(absl::StrCat(base, ".key"));
+  }
+  names.push_back("sa.key");
+  names.push_back("sa.pub");
+  return names;
+}
+
 }  // namespace berth::berthadm

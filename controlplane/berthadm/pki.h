@@ -72,6 +72,10 @@ struct PkiFileResult {
 // naming it and why (nothing is overwritten), as kubeadm refuses.
 absl::StatusOr<std::vector<PkiFileResult>> WriteClusterPki(const ClusterPkiOptions& options, absl::Time now);
 
+// The files WriteClusterPki makes in its dir ("ca.crt", "ca.key", ...,
+// "sa.key", "sa.pub"): what `berthadm reset` removes.
+std::vector<std::string> ClusterPkiFileNames();
+
 // The apiserver certificate's SANs for `options` (kubernetes,
 // kubernetes.default, ...svc, ...svc.<domain>, the node name, the service
 // CIDR's first address, the advertise address, the extra SANs).

@@ -112,6 +112,28 @@ TEST_F(ControlPlanePodTest, BerthadmInitBringsUpTheControlPlaneAndPrintsAWorking
                 .find("[ERROR FileAvailable--etc-kubernetes-manifests-berth-controlplane.yaml]"),
             std::string::npos)
       << again.status();
+
+  // reset removes what init made, and only that: the pod stops, the files
+  // go, a file of someone else's stays, and preflight passes again.
+  AGENT_ASSERT_OK(WriteManifest("someone-elses.yaml.keep", "not a pod\n"));
+  ASSERT_TRUE(AtomicWriteFile(dir_ + "/pki/extra.crt", "x").ok());
+  auto reset = Berthadm({"reset", "--cert-dir", dir_ + "/pki", "--kubeconfig-dir", dir_, "--image-import-dir",
+                         runtime_->root() + "/state/images/import", "--controlplane-data-dir", dir_ + "/cp-data",
+                         "--node-name", "e2e-node"});
+  ASSERT_TRUE(reset.ok()) << reset.status();
+  AGENT_ASSERT_OK(WaitForNoPod("berth-controlplane-e2e-node", absl::Seconds(60)));
+  for (const std::string& gone : {dir_ + "/manifests/berth-controlplane.yaml", dir_ + "/admin.conf",
+                                  dir_ + "/kubelet.conf", dir_ + "/pki/ca.key", dir_ + "/pki/sa.pub", dir_ + "/cp-data",
+                                  runtime_->root() + "/state/images/import/berth-controlplane.tar"}) {
+    EXPECT_FALSE(PathExists(gone)) << gone;
+  }
+  EXPECT_TRUE(PathExists(dir_ + "/manifests/someone-elses.yaml.keep"));
+  EXPECT_TRUE(PathExists(dir_ + "/pki/extra.crt"));
+  AGENT_ASSERT_OK(RemoveManifest("someone-elses.yaml.keep"));
+  std::vector<std::string> preflight = {"init", "phase", "preflight", "--kubeconfig-dir", dir_, "--cri-socket",
+                                        "unix://" + runtime_->socket_path(), init.back()};
+  auto clean = Berthadm(preflight);
+  EXPECT_TRUE(clean.ok()) << clean.status();
 }
 
 }  // namespace
