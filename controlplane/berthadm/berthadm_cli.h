@@ -70,6 +70,7 @@ int Init(const Flags& f);
 int Preflight(const Flags& f);
 int CertsAll(const Flags& f);
 int KubeconfigAll(const Flags& f);
+int CertsRenewAll(const Flags& f);
 int ControlPlaneAll(const Flags& f);
 int BootstrapTokenPhase(const Flags& f);
 

@@ -14,6 +14,7 @@
 //   berthadm init phase kubeconfig all --control-plane-endpoint HOST:PORT
 //       [--cert-dir DIR] [--kubeconfig-dir DIR] [--node-name NAME]
 //   berthadm certs check-expiration [--cert-dir DIR]
+//   berthadm certs renew all [--cert-dir DIR] [--kubeconfig-dir DIR]
 //   berthadm discover HOST:PORT --token T --discovery-token-ca-cert-hash sha256:H
 //       [--discovery-token-unsafe-skip-ca-verification]
 #include <cstdio>
@@ -57,6 +58,7 @@ constexpr char kUsage[] = R"(berthadm: bring up and join berth clusters (kubeadm
   berthadm init phase kubeconfig all --control-plane-endpoint HOST:PORT
       [--cert-dir DIR] [--kubeconfig-dir DIR] [--node-name NAME]
   berthadm certs check-expiration [--cert-dir DIR]
+  berthadm certs renew all [--cert-dir DIR] [--kubeconfig-dir DIR] [--node-name NAME]
   berthadm discover HOST:PORT --token T --discovery-token-ca-cert-hash sha256:H
       [--discovery-token-unsafe-skip-ca-verification]
 )";
@@ -154,6 +156,7 @@ int Main(int argc, char** argv) {
   if (is({"init", "phase", "control-plane", "all"})) return ControlPlaneAll(f);
   if (is({"init", "phase", "kubeconfig", "all"})) return KubeconfigAll(f);
   if (is({"certs", "check-expiration"})) return CheckExpiration(f);
+  if (is({"certs", "renew", "all"})) return CertsRenewAll(f);
   if (is({"discover"})) return Discover(f);
   return Fail(absl::StrCat("unknown command \"", absl::StrJoin(p, " "), "\"\n", kUsage));
 }

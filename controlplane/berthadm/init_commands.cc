@@ -225,6 +225,20 @@ int CertsAll(const Flags& f) {
   return 0;
 }
 
+int CertsRenewAll(const Flags& f) {
+  auto certs = RenewClusterPki(f.cert_dir);
+  if (!certs.ok()) return Fail(std::string(certs.status().message()));
+  for (const auto& file : *certs) std::cout << "[renew] " << f.cert_dir << "/" << file << " renewed\n";
+  auto confs = RenewKubeconfigs(f.cert_dir, f.kubeconfig_dir, StandardKubeconfigs(f.node_name));
+  if (!confs.ok()) return Fail(std::string(confs.status().message()));
+  for (const auto& file : *confs) {
+    std::cout << "[renew] the certificate embedded in " << f.kubeconfig_dir << "/" << file << " renewed\n";
+  }
+  std::cout << "\nDone renewing certificates. berth-controlplane reloads its serving certificate on restart: "
+               "restart its static pod (move its manifest out of the manifests dir and back).\n";
+  return 0;
+}
+
 int KubeconfigAll(const Flags& f) {
   if (f.endpoint.empty()) return Fail("--control-plane-endpoint is required (HOST:PORT of the API server)");
   auto written = WriteKubeconfigs(f.cert_dir, f.kubeconfig_dir, "https://" + f.endpoint,

@@ -61,6 +61,46 @@ absl::Status CheckExisting(const std::string& path, const std::string& server, c
 
 }  // namespace
 
+namespace {
+
+// The server a kubeconfig file points at ("" when it names none).
+absl::StatusOr<std::string> ServerOf(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  auto docs = k8s::YamlToJson(text);
+  if (!docs.ok() || docs->size() != 1 || !(*docs)[0].is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " is not a kubeconfig"));
+  }
+  const nlohmann::json& config = (*docs)[0];
+  if (auto c = config.find("clusters"); c != config.end() && c->is_array() && !c->empty()) {
+    return (*c)[0].value("/cluster/server"_json_pointer, "");
+  }
+  return std::string();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> RenewKubeconfigs(const std::string& pki_dir, const std::string& dir,
+                                                          const std::vector<KubeconfigFile>& files,
+                                                          absl::Duration validity) {
+  KeyAndCert ca;
+  ASSIGN_OR_RETURN(ca.cert_pem, ReadFile(pki_dir + "/ca.crt"));
+  ASSIGN_OR_RETURN(ca.key_pem, ReadFile(pki_dir + "/ca.key"));
+  std::vector<std::string> renewed;
+  for (const auto& f : files) {
+    std::string path = absl::StrCat(dir, "/", f.file);
+    if (!PathExists(path)) continue;
+    ASSIGN_OR_RETURN(std::string server, ServerOf(path));
+    RETURN_IF_ERROR(CheckExisting(path, server, ca.cert_pem));
+    ASSIGN_OR_RETURN(KeyAndCert client,
+                     IssueCertificate({.common_name = f.user, .organizations = f.groups, .client_auth = true,
+                                       .validity = validity},
+                                      &ca));
+    RETURN_IF_ERROR(AtomicWriteFile(path, k8s::JsonToYaml(Kubeconfig(server, ca.cert_pem, f.user, client)), 0600));
+    renewed.push_back(f.file);
+  }
+  return renewed;
+}
+
 absl::StatusOr<std::vector<std::string>> WriteKubeconfigs(const std::string& pki_dir, const std::string& dir,
                                                           const std::string& server,
                                                           const std::vector<KubeconfigFile>& files,

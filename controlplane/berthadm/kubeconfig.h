@@ -37,4 +37,12 @@ absl::StatusOr<std::vector<std::string>> WriteKubeconfigs(const std::string& pki
                                                           const std::vector<KubeconfigFile>& files,
                                                           absl::Duration validity = absl::Hours(24 * 365));
 
+// `berthadm certs renew all` for the kubeconfigs: each of `files` present
+// in `dir` gets a new client certificate from the CA in `pki_dir` (same
+// user and groups, same server); one signed by another CA is refused
+// naming it. Returns the files renewed (missing ones are skipped).
+absl::StatusOr<std::vector<std::string>> RenewKubeconfigs(const std::string& pki_dir, const std::string& dir,
+                                                          const std::vector<KubeconfigFile>& files,
+                                                          absl::Duration validity = absl::Hours(24 * 365));
+
 }  // namespace berth::berthadm

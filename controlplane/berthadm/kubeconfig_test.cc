@@ -57,6 +57,27 @@ TEST_F(KubeconfigTest, KubectlReadsEachFileWithItsUserAndACertificateFromTheClus
   EXPECT_EQ(*ReadFile(Conf("admin.conf")), before);
 }
 
+TEST_F(KubeconfigTest, RenewGivesPresentFilesNewClientCertificatesForTheSameServerAndUser) {
+  ASSERT_TRUE(WriteKubeconfigs(Pki(), dir_.path() + "/kube", "https://127.0.0.1:7443",
+                               {{"admin.conf", "kubernetes-admin", {"system:masters"}}})
+                  .ok());
+  std::string before = Kubectl("admin.conf", "config view --raw -o jsonpath='{.users[0].user.client-certificate-data}'");
+  auto renewed = RenewKubeconfigs(Pki(), dir_.path() + "/kube", StandardKubeconfigs("cp1"), absl::Hours(48));
+  ASSERT_TRUE(renewed.ok()) << renewed.status();
+  EXPECT_EQ(*renewed, std::vector<std::string>{"admin.conf"});  // the others are not there
+  std::string after = Kubectl("admin.conf", "config view --raw -o jsonpath='{.users[0].user.client-certificate-data}'");
+  EXPECT_NE(after, before);
+  EXPECT_EQ(Kubectl("admin.conf", "config view -o jsonpath='{.clusters[0].cluster.server}'"), "https://127.0.0.1:7443");
+  std::string pem;
+  ASSERT_TRUE(absl::Base64Unescape(after, &pem));
+  auto info = ParseCertificate(pem);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->common_name, "kubernetes-admin");
+  EXPECT_EQ(info->organizations, std::vector<std::string>{"system:masters"});
+  EXPECT_LT(info->not_after, absl::Now() + absl::Hours(49));
+  EXPECT_TRUE(VerifySignedBy(pem, *ReadFile(Pki() + "/ca.crt")).ok());
+}
+
 TEST_F(KubeconfigTest, AnExistingFileForAnotherServerOrCaIsRefusedAndKept) {
   ASSERT_TRUE(WriteKubeconfigs(Pki(), dir_.path() + "/kube", "https://127.0.0.1:6443", StandardKubeconfigs("cp1")).ok());
   auto moved = WriteKubeconfigs(Pki(), dir_.path() + "/kube", "https://127.0.0.1:7443", StandardKubeconfigs("cp1"));

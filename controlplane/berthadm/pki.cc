@@ -320,6 +320,41 @@ absl::StatusOr<std::vector<PkiFileResult>> WriteClusterPki(const ClusterPkiOptio
   return results;
 }
 
+absl::StatusOr<std::vector<std::string>> RenewClusterPki(const std::string& dir, absl::Duration validity) {
+  struct Leaf {
+    const char* name;
+    const char* signer;
+    bool server_auth;
+  };
+  const Leaf leaves[] = {{"apiserver", "ca", true},
+                         {"apiserver-kubelet-client", "ca", false},
+                         {"front-proxy-client", "front-proxy-ca", false}};
+  std::vector<std::string> renewed;
+  for (const Leaf& leaf : leaves) {
+    std::string crt = absl::StrCat(dir, "/", leaf.name, ".crt");
+    KeyAndCert ca;
+    ASSIGN_OR_RETURN(std::string pem, ReadFile(crt));
+    ASSIGN_OR_RETURN(ca.cert_pem, ReadFile(absl::StrCat(dir, "/", leaf.signer, ".crt")));
+    ASSIGN_OR_RETURN(ca.key_pem, ReadFile(absl::StrCat(dir, "/", leaf.signer, ".key")));
+    if (!VerifySignedBy(pem, ca.cert_pem).ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(crt, " is not signed by ", leaf.signer, ".crt: not renewed"));
+    }
+    ASSIGN_OR_RETURN(CertificateInfo info, ParseCertificate(pem));
+    CertSpec spec{.common_name = info.common_name,
+                  .organizations = info.organizations,
+                  .server_auth = leaf.server_auth,
+                  .client_auth = !leaf.server_auth,
+                  .dns_names = info.dns_names,
+                  .ip_addresses = info.ip_addresses,
+                  .validity = validity};
+    ASSIGN_OR_RETURN(KeyAndCert issued, IssueCertificate(spec, &ca));
+    RETURN_IF_ERROR(AtomicWriteFile(absl::StrCat(dir, "/", leaf.name, ".key"), issued.key_pem, 0600));
+    RETURN_IF_ERROR(AtomicWriteFile(crt, issued.cert_pem, 0644));
+    renewed.push_back(absl::StrCat(leaf.name, ".crt"));
+  }
+  return renewed;
+}
+
 std::vector<std::string> ClusterPkiFileNames() {
   std::vector<std::string> names;
   for (const char* base : {"ca", "apiserver", "apiserver-kubelet-client", "front-proxy-ca", "front-proxy-client"}) {

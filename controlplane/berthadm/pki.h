@@ -72,6 +72,14 @@ struct PkiFileResult {
 // naming it and why (nothing is overwritten), as kubeadm refuses.
 absl::StatusOr<std::vector<PkiFileResult>> WriteClusterPki(const ClusterPkiOptions& options, absl::Time now);
 
+// `berthadm certs renew all` for the PKI: each leaf certificate (apiserver,
+// apiserver-kubelet-client, front-proxy-client) issued again by its CA on
+// disk with a new key, the same subject and SANs, valid for `validity` from
+// now; the CAs and sa.* stay. A missing leaf or one not signed by its CA is
+// an error naming it, and nothing is changed for it. Returns the files renewed.
+absl::StatusOr<std::vector<std::string>> RenewClusterPki(const std::string& dir,
+                                                         absl::Duration validity = absl::Hours(24 * 365));
+
 // The files WriteClusterPki makes in its dir ("ca.crt", "ca.key", ...,
 // "sa.key", "sa.pub"): what `berthadm reset` removes.
 std::vector<std::string> ClusterPkiFileNames();

@@ -87,6 +87,42 @@ TEST_F(ClusterPkiTest, KubeadmsLayoutIsMadeOnceThenKept) {
   EXPECT_EQ(*ReadFile(Path("apiserver.crt")), before);
 }
 
+TEST_F(ClusterPkiTest, RenewIssuesTheLeavesAgainWithTheirSansAndKeepsTheCas) {
+  ASSERT_TRUE(WriteClusterPki(Options(), absl::Now()).ok());
+  std::string ca = *ReadFile(Path("ca.crt"));
+  std::string old_apiserver = *ReadFile(Path("apiserver.crt"));
+  std::string old_key = *ReadFile(Path("apiserver.key"));
+  auto renewed = RenewClusterPki(dir_.path() + "/pki", absl::Hours(24 * 30));
+  ASSERT_TRUE(renewed.ok()) << renewed.status();
+  EXPECT_THAT(*renewed, ::testing::ElementsAre("apiserver.crt", "apiserver-kubelet-client.crt", "front-proxy-client.crt"));
+  EXPECT_EQ(*ReadFile(Path("ca.crt")), ca);
+  EXPECT_NE(*ReadFile(Path("apiserver.crt")), old_apiserver);
+  EXPECT_NE(*ReadFile(Path("apiserver.key")), old_key);
+  EXPECT_EQ(Verify(Path("ca.crt"), Path("apiserver.crt")), Path("apiserver.crt") + ": OK");
+  EXPECT_EQ(Verify(Path("front-proxy-ca.crt"), Path("front-proxy-client.crt")), Path("front-proxy-client.crt") + ": OK");
+  auto info = ParseCertificate(*ReadFile(Path("apiserver.crt")));
+  ASSERT_TRUE(info.ok());
+  EXPECT_THAT(info->dns_names, Contains("api.example.test"));
+  EXPECT_THAT(info->ip_addresses, Contains("192.0.2.10"));
+  EXPECT_LT(info->not_after, absl::Now() + absl::Hours(24 * 31));
+  auto client = ParseCertificate(*ReadFile(Path("apiserver-kubelet-client.crt")));
+  ASSERT_TRUE(client.ok());
+  EXPECT_THAT(client->organizations, Contains("kubeadm:cluster-admins"));
+  // The key pairs kubeconfigs and the WriteClusterPki check accept the renewed files.
+  EXPECT_TRUE(WriteClusterPki(Options(), absl::Now()).ok());
+
+  // A leaf of another CA is refused and left as it is.
+  TempDir other;
+  ClusterPkiOptions o = Options();
+  o.dir = other.path() + "/pki";
+  ASSERT_TRUE(WriteClusterPki(o, absl::Now()).ok());
+  ASSERT_TRUE(AtomicWriteFile(Path("front-proxy-client.crt"), *ReadFile(o.dir + "/front-proxy-client.crt")).ok());
+  auto refused = RenewClusterPki(dir_.path() + "/pki");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("front-proxy-client.crt is not signed by"));
+  EXPECT_EQ(*ReadFile(Path("front-proxy-client.crt")), *ReadFile(o.dir + "/front-proxy-client.crt"));
+}
+
 TEST_F(ClusterPkiTest, AnExistingCertificateThatNoLongerFitsIsRefusedAndKept) {
   ASSERT_TRUE(WriteClusterPki(Options(), absl::Now()).ok());
   std::string before = *ReadFile(Path("apiserver.crt"));
