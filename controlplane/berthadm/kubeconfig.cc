@@ -63,6 +63,23 @@ absl::Status CheckExisting(const std::string& path, const std::string& server, c
 
 namespace {
 
+absl::StatusOr<KeyAndCert> ReadCa(const std::string& pki_dir) {
+  KeyAndCert ca;
+  ASSIGN_OR_RETURN(ca.cert_pem, ReadFile(pki_dir + "/ca.crt"));
+  ASSIGN_OR_RETURN(ca.key_pem, ReadFile(pki_dir + "/ca.key"));
+  return ca;
+}
+
+// `file`'s kubeconfig at `path` with a client certificate issued now by `ca`.
+absl::Status WriteWithNewClientCertificate(const std::string& path, const std::string& server, const KeyAndCert& ca,
+                                           const KubeconfigFile& file, absl::Duration validity) {
+  ASSIGN_OR_RETURN(KeyAndCert client,
+                   IssueCertificate({.common_name = file.user, .organizations = file.groups, .client_auth = true,
+                                     .validity = validity},
+                                    &ca));
+  return AtomicWriteFile(path, k8s::JsonToYaml(Kubeconfig(server, ca.cert_pem, file.user, client)), 0600);
+}
+
 // The server a kubeconfig file points at ("" when it names none).
 absl::StatusOr<std::string> ServerOf(const std::string& path) {
   ASSIGN_OR_RETURN(std::string text, ReadFile(path));
@@ -82,20 +99,14 @@ absl::StatusOr<std::string> ServerOf(const std::string& path) {
 absl::StatusOr<std::vector<std::string>> RenewKubeconfigs(const std::string& pki_dir, const std::string& dir,
                                                           const std::vector<KubeconfigFile>& files,
                                                           absl::Duration validity) {
-  KeyAndCert ca;
-  ASSIGN_OR_RETURN(ca.cert_pem, ReadFile(pki_dir + "/ca.crt"));
-  ASSIGN_OR_RETURN(ca.key_pem, ReadFile(pki_dir + "/ca.key"));
+  ASSIGN_OR_RETURN(KeyAndCert ca, ReadCa(pki_dir));
   std::vector<std::string> renewed;
   for (const auto& f : files) {
     std::string path = absl::StrCat(dir, "/", f.file);
     if (!PathExists(path)) continue;
     ASSIGN_OR_RETURN(std::string server, ServerOf(path));
     RETURN_IF_ERROR(CheckExisting(path, server, ca.cert_pem));
-    ASSIGN_OR_RETURN(KeyAndCert client,
-                     IssueCertificate({.common_name = f.user, .organizations = f.groups, .client_auth = true,
-                                       .validity = validity},
-                                      &ca));
-    RETURN_IF_ERROR(AtomicWriteFile(path, k8s::JsonToYaml(Kubeconfig(server, ca.cert_pem, f.user, client)), 0600));
+    RETURN_IF_ERROR(WriteWithNewClientCertificate(path, server, ca, f, validity));
     renewed.push_back(f.file);
   }
   return renewed;
@@ -105,9 +116,7 @@ absl::StatusOr<std::vector<std::string>> WriteKubeconfigs(const std::string& pki
                                                           const std::string& server,
                                                           const std::vector<KubeconfigFile>& files,
                                                           absl::Duration validity) {
-  KeyAndCert ca;
-  ASSIGN_OR_RETURN(ca.cert_pem, ReadFile(pki_dir + "/ca.crt"));
-  ASSIGN_OR_RETURN(ca.key_pem, ReadFile(pki_dir + "/ca.key"));
+  ASSIGN_OR_RETURN(KeyAndCert ca, ReadCa(pki_dir));
   RETURN_IF_ERROR(MkdirAll(dir, 0755));
   std::vector<std::string> written;
   for (const auto& f : files) {
@@ -116,11 +125,7 @@ absl::StatusOr<std::vector<std::string>> WriteKubeconfigs(const std::string& pki
       RETURN_IF_ERROR(CheckExisting(path, server, ca.cert_pem));
       continue;
     }
-    ASSIGN_OR_RETURN(KeyAndCert client,
-                     IssueCertificate({.common_name = f.user, .organizations = f.groups, .client_auth = true,
-                                       .validity = validity},
-                                      &ca));
-    RETURN_IF_ERROR(AtomicWriteFile(path, k8s::JsonToYaml(Kubeconfig(server, ca.cert_pem, f.user, client)), 0600));
+    RETURN_IF_ERROR(WriteWithNewClientCertificate(path, server, ca, f, validity));
     written.push_back(f.file);
   }
   return written;

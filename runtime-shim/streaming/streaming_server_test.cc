@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "e2e/streaming/stream_client.h"
 #include "gtest/gtest.h"
+#include "common/status_macros.h"
 #include "common/time.h"
 #include "runtime-shim/streaming/streaming_test_fakes.h"
 
@@ -54,6 +55,17 @@ class StreamingServerTest : public ::testing::Test {
     auto status = server_->GetExec(req, &resp);
     EXPECT_TRUE(status.ok()) << status;
     return resp.url();
+  }
+
+  // Attaches to `container`'s stdout over v5 and collects until the end.
+  absl::StatusOr<e2e::ExecOutcome> AttachStdout(const std::string& container) {
+    ::runtime::v1::AttachRequest req;
+    req.set_container_id(container);
+    req.set_stdout(true);
+    ::runtime::v1::AttachResponse resp;
+    RETURN_IF_ERROR(server_->GetAttach(req, &resp));
+    ASSIGN_OR_RETURN(auto client, StreamClient::Connect(resp.url(), {"v5.channel.k8s.io"}));
+    return CollectExec(*client, absl::Seconds(20));
   }
 
   std::atomic<int64_t> now_{1};
@@ -196,14 +208,7 @@ TEST_F(StreamingServerTest, ExecOfAStoppedContainerFailsOnTheErrorChannel) {
 }
 
 TEST_F(StreamingServerTest, AttachToAContainerStoppedSinceItsTokenFailsOnTheErrorChannel) {
-  ::runtime::v1::AttachRequest req;
-  req.set_container_id("stopped");
-  req.set_stdout(true);
-  ::runtime::v1::AttachResponse resp;
-  ASSERT_TRUE(server_->GetAttach(req, &resp).ok());
-  auto client = StreamClient::Connect(resp.url(), {"v5.channel.k8s.io"});
-  ASSERT_TRUE(client.ok()) << client.status();
-  auto outcome = CollectExec(**client, absl::Seconds(20));
+  auto outcome = AttachStdout("stopped");
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   EXPECT_EQ(outcome->exit_code, -1);
   EXPECT_NE(outcome->error.find("InternalError"), std::string::npos) << outcome->error;
@@ -221,14 +226,7 @@ TEST_F(StreamingServerTest, AttachToAContainerStoppedSinceItsTokenFailsOnTheErro
 // once and in order (a frame's `written` callback sends the next one while
 // the transport's write handler is still running).
 TEST_F(StreamingServerTest, AttachForwardsABurstOfShimFramesOnceEachInOrder) {
-  ::runtime::v1::AttachRequest req;
-  req.set_container_id("burst");
-  req.set_stdout(true);
-  ::runtime::v1::AttachResponse resp;
-  ASSERT_TRUE(server_->GetAttach(req, &resp).ok());
-  auto client = StreamClient::Connect(resp.url(), {"v5.channel.k8s.io"});
-  ASSERT_TRUE(client.ok()) << client.status();
-  auto outcome = CollectExec(**client, absl::Seconds(20));
+  auto outcome = AttachStdout("burst");
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   std::string want;
   for (int i = 0; i < FakeRuntime::kBurstFrames; ++i) absl::StrAppend(&want, "line ", i, "\n");
