@@ -90,6 +90,27 @@ void SetCondition(json& conditions, json condition, bool refresh) {
   conditions = std::move(kept);
 }
 
+// The template without nulls and empty objects or arrays, which Go's
+// semantic equality does not tell from absent fields (`kubectl rollout undo`
+// sends "creationTimestamp": null back in the template it restores).
+json Normalized(const json& value) {
+  if (value.is_object()) {
+    json out = json::object();
+    for (const auto& [k, v] : value.items()) {
+      json n = Normalized(v);
+      if (n.is_null() || (n.is_object() && n.empty()) || (n.is_array() && n.empty())) continue;
+      out[k] = std::move(n);
+    }
+    return out;
+  }
+  if (value.is_array()) {
+    json out = json::array();
+    for (const json& v : value) out.push_back(Normalized(v));
+    return out;
+  }
+  return value;
+}
+
 }  // namespace
 
 std::string PodTemplateHash(const json& pod_template, int32_t collision_count) {
@@ -98,7 +119,7 @@ std::string PodTemplateHash(const json& pod_template, int32_t collision_count) {
     hash ^= byte;
     hash *= 16777619u;
   };
-  for (unsigned char c : pod_template.dump()) mix(c);
+  for (unsigned char c : Normalized(pod_template).dump()) mix(c);
   if (collision_count > 0) {
     for (int i = 0; i < 4; ++i) mix(static_cast<unsigned char>((collision_count >> (8 * i)) & 0xff));
   }
@@ -118,7 +139,7 @@ bool EqualIgnoringHash(const json& a, const json& b) {
     }
     return t;
   };
-  return strip(a) == strip(b);
+  return Normalized(strip(a)) == Normalized(strip(b));
 }
 
 struct DeploymentController::Rollout {

@@ -34,10 +34,12 @@ inline constexpr char kMaxReplicasAnnotation[] = "deployment.kubernetes.io/max-r
 inline constexpr char kPodTemplateHashLabel[] = "pod-template-hash";
 
 // The pod template's hash as the ReplicaSet name suffix and the
-// pod-template-hash label: FNV-1a 32 of the template's JSON and the
+// pod-template-hash label: FNV-1a 32 of the template's JSON (nulls and
+// empty objects or arrays left out) and the
 // collision count, written in kube's safe alphabet (no vowels).
 std::string PodTemplateHash(const nlohmann::json& pod_template, int32_t collision_count);
-// Two pod templates equal once the pod-template-hash label is left out.
+// Two pod templates equal once the pod-template-hash label is left out
+// (nulls and empty objects or arrays count as absent, as in Go).
 bool EqualIgnoringHash(const nlohmann::json& a, const nlohmann::json& b);
 
 class DeploymentController : public Controller {

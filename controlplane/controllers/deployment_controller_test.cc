@@ -29,6 +29,12 @@ TEST(PodTemplateHashTest, EqualIgnoringTheHashLabel) {
   EXPECT_TRUE(EqualIgnoringHash(t, with_hash));
   with_hash["metadata"]["labels"]["app"] = "api";
   EXPECT_FALSE(EqualIgnoringHash(t, with_hash));
+  // What kubectl rollout undo sends back: Go's zero values as null or {}.
+  json from_undo = t;
+  from_undo["metadata"]["creationTimestamp"] = nullptr;
+  from_undo["spec"]["securityContext"] = json::object();
+  EXPECT_TRUE(EqualIgnoringHash(t, from_undo));
+  EXPECT_EQ(PodTemplateHash(t, 0), PodTemplateHash(from_undo, 0));
 }
 
 json Deployment(const std::string& name, int replicas, const std::string& image, const std::string& strategy) {
