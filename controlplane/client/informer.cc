@@ -1,5 +1,7 @@
 #include "controlplane/client/informer.h"
 
+#include <utility>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
@@ -61,14 +63,14 @@ std::optional<json> Informer::Get(const std::string& ns, const std::string& name
   std::lock_guard<std::mutex> lock(mu_);
   auto it = cache_.find(ns.empty() ? name : absl::StrCat(ns, "/", name));
   if (it == cache_.end()) return std::nullopt;
-  return it->second;
+  return *it->second;
 }
 
 std::vector<json> Informer::List() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<json> out;
   out.reserve(cache_.size());
-  for (const auto& [key, obj] : cache_) out.push_back(obj);
+  for (const auto& [key, obj] : cache_) out.push_back(*obj);
   return out;
 }
 
@@ -141,19 +143,19 @@ absl::Status Informer::ListAndReplace() {
   std::string kind = list->value("kind", "");
   if (absl::EndsWith(kind, "List")) kind.resize(kind.size() - 4);
   std::string api_version = list->value("apiVersion", "");
-  std::map<std::string, json> fresh;
+  std::map<std::string, std::shared_ptr<const json>> fresh;
   json& items = (*list)["items"];
   if (items.is_array()) {
     for (auto& item : items) {
       if (!item.contains("kind")) item["kind"] = kind;
       if (!item.contains("apiVersion")) item["apiVersion"] = api_version;
       std::string key = KeyOf(item);
-      fresh.emplace(std::move(key), std::move(item));
+      fresh.emplace(std::move(key), std::make_shared<const json>(std::move(item)));
     }
   }
   struct Change {
     enum { kAdd, kUpdate, kDelete } type;
-    json old_obj, new_obj;
+    std::shared_ptr<const json> old_obj, new_obj;
   };
   std::vector<Change> changes;
   {
@@ -161,22 +163,22 @@ absl::Status Informer::ListAndReplace() {
     for (const auto& [key, obj] : fresh) {
       auto it = cache_.find(key);
       if (it == cache_.end()) {
-        changes.push_back({Change::kAdd, json(), obj});
-      } else if (ResourceVersionOf(it->second) != ResourceVersionOf(obj)) {
+        changes.push_back({Change::kAdd, nullptr, obj});
+      } else if (ResourceVersionOf(*it->second) != ResourceVersionOf(*obj)) {
         changes.push_back({Change::kUpdate, it->second, obj});
       }
     }
     for (const auto& [key, obj] : cache_) {
-      if (!fresh.count(key)) changes.push_back({Change::kDelete, obj, json()});
+      if (!fresh.count(key)) changes.push_back({Change::kDelete, obj, nullptr});
     }
     cache_ = std::move(fresh);
     resource_version_ = (*list)["metadata"].value("resourceVersion", "");
   }
   for (const auto& c : changes) {
     Dispatch([&](const InformerHandlers& h) {
-      if (c.type == Change::kAdd && h.on_add) h.on_add(c.new_obj);
-      if (c.type == Change::kUpdate && h.on_update) h.on_update(c.old_obj, c.new_obj);
-      if (c.type == Change::kDelete && h.on_delete) h.on_delete(c.old_obj);
+      if (c.type == Change::kAdd && h.on_add) h.on_add(*c.new_obj);
+      if (c.type == Change::kUpdate && h.on_update) h.on_update(*c.old_obj, *c.new_obj);
+      if (c.type == Change::kDelete && h.on_delete) h.on_delete(*c.old_obj);
     });
   }
   std::lock_guard<std::mutex> lock(mu_);
@@ -219,7 +221,8 @@ void Informer::OnEvent(WatchEvent event) {
     return;
   }
   std::string key = KeyOf(event.object);
-  std::optional<json> old_obj;
+  auto obj = std::make_shared<const json>(std::move(event.object));
+  std::shared_ptr<const json> old_obj;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!rv.empty()) resource_version_ = rv;
@@ -227,23 +230,22 @@ void Informer::OnEvent(WatchEvent event) {
     if (event.type == WatchEvent::Type::kDeleted) {
       if (it != cache_.end()) cache_.erase(it);
     } else if (it != cache_.end()) {
-      old_obj = std::move(it->second);
-      it->second = event.object;
+      old_obj = std::exchange(it->second, obj);
     } else {
-      cache_.emplace(key, event.object);
+      cache_.emplace(key, obj);
     }
   }
   if (event.type == WatchEvent::Type::kDeleted) {
     Dispatch([&](const InformerHandlers& h) {
-      if (h.on_delete) h.on_delete(event.object);
+      if (h.on_delete) h.on_delete(*obj);
     });
   } else if (old_obj) {
     Dispatch([&](const InformerHandlers& h) {
-      if (h.on_update) h.on_update(*old_obj, event.object);
+      if (h.on_update) h.on_update(*old_obj, *obj);
     });
   } else {
     Dispatch([&](const InformerHandlers& h) {
-      if (h.on_add) h.on_add(event.object);
+      if (h.on_add) h.on_add(*obj);
     });
   }
 }

@@ -85,7 +85,8 @@ class Informer {
 
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
-  std::map<std::string, nlohmann::json> cache_;
+  // Shared, never modified once stored: handlers get them without a copy.
+  std::map<std::string, std::shared_ptr<const nlohmann::json>> cache_;
   std::string resource_version_;
   bool synced_ = false;
   bool stopping_ = false;

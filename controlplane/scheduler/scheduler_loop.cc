@@ -34,6 +34,20 @@ std::string ScheduledCondition(const json& pod) {
   return "";
 }
 
+// Whether a binding is all that changed: spec equal but for nodeName, the
+// same labels and phase.
+bool OnlyBound(const json& old_obj, const json& obj) {
+  const json& old_spec = Field(old_obj, "spec");
+  const json& spec = Field(obj, "spec");
+  if (!Field(old_spec, "nodeName").empty() || spec.size() != old_spec.size() + 1) return false;
+  for (auto it = old_spec.begin(); it != old_spec.end(); ++it) {
+    auto other = spec.find(it.key());
+    if (other == spec.end() || *other != it.value()) return false;
+  }
+  return Field(Field(old_obj, "metadata"), "labels") == Field(Field(obj, "metadata"), "labels") &&
+         Field(old_obj, "status").value("phase", "") == Field(obj, "status").value("phase", "");
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SchedulerLoop>> SchedulerLoop::Create(client::ApiClient* client,
@@ -162,6 +176,17 @@ void SchedulerLoop::OnNode(const json& obj) {
 }
 
 void SchedulerLoop::OnPod(const json* old_obj, const json& obj) {
+  if (old_obj != nullptr && OnlyBound(*old_obj, obj)) {
+    // Most likely our own binding: the loop confirms the assumed pod without
+    // decoding it again.
+    Change c;
+    c.type = Change::Type::kPodBound;
+    c.name = client::Informer::KeyOf(obj);
+    c.node_name = Field(obj, "spec").value("nodeName", "");
+    c.pod_json = obj;
+    Post(std::move(c));
+    return;
+  }
   absl::StatusOr<PodInfo> pod = PodInfoFromJson(obj);
   if (!pod.ok()) {
     BERTH_LOG(Warning) << "scheduler: pod ignored" << Kv("pod", client::Informer::KeyOf(obj))
@@ -298,6 +323,22 @@ void SchedulerLoop::Apply(Change& c) {
     }
     case Change::Type::kLeading:
       return;
+    case Change::Type::kPodBound: {
+      const PodInfo* assumed = cache_.IsAssumed(key) ? cache_.GetPod(key) : nullptr;
+      if (assumed != nullptr && assumed->node_name == c.node_name) {
+        cache_.AddOrUpdatePod(*assumed);  // confirms it
+        drop_pending();
+        return;
+      }
+      absl::StatusOr<PodInfo> pod = PodInfoFromJson(c.pod_json);
+      if (!pod.ok()) {
+        BERTH_LOG(Warning) << "scheduler: pod ignored" << Kv("pod", key) << Kv("error", pod.status().ToString());
+        return;
+      }
+      c.pod = std::make_shared<PodInfo>(std::move(*pod));
+      c.spec_changed = true;
+      break;
+    }
     case Change::Type::kPod:
       break;
   }

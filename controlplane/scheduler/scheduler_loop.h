@@ -71,10 +71,12 @@ class SchedulerLoop {
  private:
   // A change from an informer or a finished binding, applied by the loop.
   struct Change {
-    enum class Type { kNode, kNodeDelete, kPod, kPodDelete, kBound, kBindFailed, kLeading };
+    enum class Type { kNode, kNodeDelete, kPod, kPodBound, kPodDelete, kBound, kBindFailed, kLeading };
     Type type = Type::kNode;
     std::shared_ptr<NodeInfo> node;
     std::string name;  // node name or pod key
+    std::string node_name;  // kPodBound: where the pod was bound
+    nlohmann::json pod_json;  // kPodBound: the object, parsed by the loop when it was not assumed there
     std::shared_ptr<PodInfo> pod;
     bool spec_changed = false;  // pod updates: spec or labels differ from the old object
     // Pending pods: the PodScheduled condition as the pod shows it ("status|message").

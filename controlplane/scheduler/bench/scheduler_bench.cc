@@ -5,6 +5,7 @@
 //
 //   berth-scheduler-bench [--nodes 5000] [--pods 10000] [--zones 10]
 //                         [--spread] [--anti-affinity] [--most-allocated] [--seed 1]
+//   berth-scheduler-bench api ...   (berth-controlplane over HTTPS: scheduler_api_bench.cc)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +17,9 @@
 #include <time.h>
 
 #include "controlplane/scheduler/scheduler.h"
+#ifdef BERTH_SCHEDULER_API_BENCH
+#include "controlplane/scheduler/bench/scheduler_api_bench.h"
+#endif
 #include "controlplane/scheduler/test_objects.h"
 
 namespace {
@@ -103,6 +107,9 @@ json BenchPod(int i, const Options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef BERTH_SCHEDULER_API_BENCH
+  if (argc >= 2 && std::string(argv[1]) == "api") return berth::scheduler::RunApiBench(argc, argv);
+#endif
   Options o;
   if (!ParseArgs(argc, argv, &o)) return Usage("bad arguments");
   using Clock = std::chrono::steady_clock;
