@@ -76,10 +76,13 @@ absl::Time FromAsn1(const ASN1_TIME* t) {
 
 }  // namespace
 
-absl::StatusOr<KeyAndCert> IssueCertificate(const CertSpec& spec, const KeyAndCert* signer) {
+namespace {
+
+// A certificate for `subject_key` (a public key) as `spec` says, signed by
+// `signer`, or self-signed with `subject_key` (then a private key) when
+// `signer` is null.
+absl::StatusOr<Cert> MakeCertificate(const CertSpec& spec, EVP_PKEY* subject_key, const KeyAndCert* signer) {
   if (spec.common_name.empty()) return absl::InvalidArgumentError("certificate: common name is empty");
-  PKey key(EVP_EC_gen("P-256"));
-  if (key == nullptr) return OpenSslError("generate a P-256 key");
   Cert cert(X509_new());
   X509_set_version(cert.get(), 2);
   std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>> serial(BN_new());
@@ -95,7 +98,7 @@ absl::StatusOr<KeyAndCert> IssueCertificate(const CertSpec& spec, const KeyAndCe
   }
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
                              reinterpret_cast<const unsigned char*>(spec.common_name.c_str()), -1, -1, 0);
-  X509_set_pubkey(cert.get(), key.get());
+  X509_set_pubkey(cert.get(), subject_key);
 
   Cert issuer_cert;
   PKey issuer_key;
@@ -128,16 +131,40 @@ absl::StatusOr<KeyAndCert> IssueCertificate(const CertSpec& spec, const KeyAndCe
     sans.push_back("IP:" + ip);
   }
   if (!sans.empty()) RETURN_IF_ERROR(AddExtension(cert.get(), &ctx, NID_subject_alt_name, absl::StrJoin(sans, ",")));
-  if (X509_sign(cert.get(), signer != nullptr ? issuer_key.get() : key.get(), EVP_sha256()) == 0) {
+  if (X509_sign(cert.get(), signer != nullptr ? issuer_key.get() : subject_key, EVP_sha256()) == 0) {
     return OpenSslError("sign the certificate");
   }
+  return cert;
+}
+
+absl::StatusOr<std::string> CertPem(X509* cert) {
+  Bio bio(BIO_new(BIO_s_mem()));
+  if (PEM_write_bio_X509(bio.get(), cert) != 1) return OpenSslError("encode the certificate as PEM");
+  return BioText(bio.get());
+}
+
+}  // namespace
+
+absl::StatusOr<KeyAndCert> IssueCertificate(const CertSpec& spec, const KeyAndCert* signer) {
+  if (spec.common_name.empty()) return absl::InvalidArgumentError("certificate: common name is empty");
+  PKey key(EVP_EC_gen("P-256"));
+  if (key == nullptr) return OpenSslError("generate a P-256 key");
+  ASSIGN_OR_RETURN(Cert cert, MakeCertificate(spec, key.get(), signer));
   Bio key_bio(BIO_new(BIO_s_mem()));
-  Bio cert_bio(BIO_new(BIO_s_mem()));
-  if (PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1 ||
-      PEM_write_bio_X509(cert_bio.get(), cert.get()) != 1) {
-    return OpenSslError("encode key and certificate as PEM");
+  if (PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    return OpenSslError("encode the key as PEM");
   }
-  return KeyAndCert{BioText(key_bio.get()), BioText(cert_bio.get())};
+  ASSIGN_OR_RETURN(std::string cert_pem, CertPem(cert.get()));
+  return KeyAndCert{BioText(key_bio.get()), cert_pem};
+}
+
+absl::StatusOr<std::string> IssueCertificateForPublicKey(const CertSpec& spec, const std::string& public_key_pem,
+                                                         const KeyAndCert& signer) {
+  Bio bio(BIO_new_mem_buf(public_key_pem.data(), static_cast<int>(public_key_pem.size())));
+  PKey key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+  if (key == nullptr) return absl::InvalidArgumentError("not a PEM public key");
+  ASSIGN_OR_RETURN(Cert cert, MakeCertificate(spec, key.get(), &signer));
+  return CertPem(cert.get());
 }
 
 absl::StatusOr<CertificateInfo> ParseCertificate(const std::string& pem) {

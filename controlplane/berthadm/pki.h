@@ -33,6 +33,11 @@ struct CertSpec {
 // A new key and a certificate for it: self-signed when `signer` is null.
 absl::StatusOr<KeyAndCert> IssueCertificate(const CertSpec& spec, const KeyAndCert* signer);
 
+// A certificate (PEM) for an existing public key (PEM SubjectPublicKeyInfo),
+// signed by `signer`: what signing a CSR makes.
+absl::StatusOr<std::string> IssueCertificateForPublicKey(const CertSpec& spec, const std::string& public_key_pem,
+                                                         const KeyAndCert& signer);
+
 // What a certificate says, for `certs check-expiration` and for reusing
 // what is already on disk.
 struct CertificateInfo {
