@@ -13,6 +13,8 @@ std::string ControlPlaneUsage() {
       [--token-auth-file F] [--encryption-provider-config F] [--v info|debug]
       [--scheduler=true|false]     run the scheduler in this process (default true)
       [--leader-elect=true|false]  schedule only while holding the Lease kube-system/kube-scheduler (default true)
+      [--controllers=true|false|replicaset,deployment]  the controllers this process runs while holding the
+                                   Lease kube-system/kube-controller-manager (default true: all)
   berth-controlplane snapshot save FILE --store URL
   berth-controlplane snapshot restore FILE --store URL [--etcd-data-dir DIR]
 )";
@@ -75,6 +77,8 @@ absl::StatusOr<ControlPlaneFlags> ParseControlPlaneFlags(const std::vector<std::
       flags.server.encryption_provider_config = value;
     } else if (name == "etcd-data-dir") {
       flags.etcd_data_dir = value;
+    } else if (name == "controllers") {
+      flags.controllers = value;  // names are checked when the controller manager starts
     } else if (name == "scheduler" || name == "leader-elect") {
       if (value != "true" && value != "false") {
         return absl::InvalidArgumentError(absl::StrCat("--", name, ": \"", value, "\" is not true or false"));

@@ -22,6 +22,8 @@ struct ControlPlaneFlags {
   bool scheduler = true;
   // --leader-elect: take the kube-system Leases before scheduling (as kube-scheduler).
   bool leader_elect = true;
+  // --controllers: "true" (all), "false" (none) or a comma list (replicaset,deployment).
+  std::string controllers = "true";
 };
 
 // Parses `--name value` and `--name=value`; unknown or malformed flags are

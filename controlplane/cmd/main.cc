@@ -6,11 +6,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/logging.h"
 #include "common/stop_signals.h"
 #include "controlplane/apiserver/api_server.h"
 #include "controlplane/client/local_api_client.h"
 #include "controlplane/cmd/controlplane_flags.h"
+#include "controlplane/controllers/controller_manager.h"
 #include "controlplane/scheduler/scheduler_loop.h"
 #include "controlplane/store/etcd_store.h"
 #include "controlplane/store/sqlite_store.h"
@@ -42,8 +44,20 @@ int Serve(const ControlPlaneFlags& flags) {
     scheduler->Start();
     BERTH_LOG(Info) << "scheduler started" << Kv("leader_elect", flags.leader_elect);
   }
+  // The controllers, leader-elected on kube-system/kube-controller-manager.
+  std::unique_ptr<controllers::ControllerManager> controller_manager;
+  if (flags.controllers != "false") {
+    controllers::ControllerManagerOptions options;
+    if (flags.controllers != "true") {
+      options.controllers = absl::StrSplit(flags.controllers, ',', absl::SkipEmpty());
+    }
+    auto manager = controllers::ControllerManager::Start(local.get(), options);
+    if (!manager.ok()) return Fail(manager.status());
+    controller_manager = std::move(*manager);
+  }
   int sig = WaitForStopSignal(stop);
   BERTH_LOG(Info) << "stopping" << Kv("signal", sig);
+  controller_manager.reset();
   scheduler.reset();
   local.reset();  // joins the watch threads, which run in the server
   server->reset();
