@@ -8,6 +8,7 @@
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "controlplane/controllers/deployment_controller.h"
+#include "controlplane/controllers/garbage_collector_controller.h"
 #include "controlplane/controllers/replicaset_controller.h"
 
 namespace berth::controllers {
@@ -15,7 +16,7 @@ namespace berth::controllers {
 namespace resources = client::resources;
 
 const std::set<std::string>& KnownControllers() {
-  static const std::set<std::string> known = {"replicaset", "deployment"};
+  static const std::set<std::string> known = {"replicaset", "deployment", "garbagecollector"};
   return known;
 }
 
@@ -126,6 +127,13 @@ void ControllerManager::StartTerm() {
     controllers_.push_back(std::make_unique<DeploymentController>(
         client_, informers_->For(resources::kDeployments), informers_->For(resources::kReplicaSets),
         informers_->For(resources::kPods)));
+  }
+  if (options_.controllers.count("garbagecollector") > 0) {
+    controllers_.push_back(std::make_unique<GarbageCollectorController>(
+        client_, std::vector<GarbageCollectorController::Kind>{
+                     {"apps/v1", "Deployment", resources::kDeployments, informers_->For(resources::kDeployments)},
+                     {"apps/v1", "ReplicaSet", resources::kReplicaSets, informers_->For(resources::kReplicaSets)},
+                     {"v1", "Pod", resources::kPods, informers_->For(resources::kPods)}}));
   }
   informers_->StartAll();
   // Keys queue up while the informers list; the workers start on full caches.

@@ -1,6 +1,7 @@
 // The controllers inside berth-controlplane driven by kubectl 1.32: a
 // Deployment becomes a ReplicaSet and pods; scale, set image (a rolling
-// update), rollout status / history / undo. No agent runs: the test plays
+// update), rollout status / history / undo, delete (the garbage collector
+// takes the ReplicaSets and pods). No agent runs: the test plays
 // the kubelet by writing the pods' status (Running, Ready) itself.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -157,6 +158,10 @@ TEST_F(ControllersE2eTest, DeploymentCreateScaleRollingUpdateAndUndo) {
   json d = GetJson({"get", "deployment", "web"});
   EXPECT_EQ(d["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "3");
   EXPECT_EQ(d["status"]["availableReplicas"], 5);
+
+  // The garbage collector takes the ReplicaSets and pods with the Deployment.
+  Admin({"delete", "deployment", "web"});
+  ASSERT_TRUE(WaitFor([&] { return ReplicaSets().empty() && PodCount() == 0; })) << cp_->LogTail();
 }
 
 }  // namespace
