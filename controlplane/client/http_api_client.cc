@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
+#include "controlplane/client/watch_event_line.h"
 
 namespace berth::client {
 namespace {
@@ -116,32 +117,13 @@ struct WatchState {
   bool HandleLine(absl::string_view line) {
     line = absl::StripAsciiWhitespace(line);
     if (line.empty()) return true;
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (!j.is_object() || !j.contains("type")) {
-      end_status = absl::DataLossError(absl::StrCat("watch: not a watch event: ", line.substr(0, 200)));
+    auto event = DecodeWatchEventLine(line);
+    if (!event.ok()) {
+      end_status = event.status();
       return false;
     }
-    std::string type = j.value("type", "");
-    WatchEvent event;
-    if (type == "ADDED") {
-      event.type = WatchEvent::Type::kAdded;
-    } else if (type == "MODIFIED") {
-      event.type = WatchEvent::Type::kModified;
-    } else if (type == "DELETED") {
-      event.type = WatchEvent::Type::kDeleted;
-    } else if (type == "BOOKMARK") {
-      event.type = WatchEvent::Type::kBookmark;
-    } else if (type == "ERROR") {
-      const nlohmann::json& s = j["object"];
-      end_status = StatusFromApi(s.value("code", 500), s.value("reason", ""), s.value("message", ""));
-      return false;
-    } else {
-      end_status = absl::DataLossError(absl::StrCat("watch: unknown event type \"", type, "\""));
-      return false;
-    }
-    event.object = std::move(j["object"]);
     if (stop) return false;
-    on_event(std::move(event));
+    on_event(std::move(*event));
     return !stop;
   }
 

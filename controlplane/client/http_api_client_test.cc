@@ -13,6 +13,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/fs.h"
+#include "controlplane/client/watch_event_line.h"
 #include "e2e/controlplane/controlplane_process.h"
 #include "e2e/controlplane/netns_environment.h"
 
@@ -265,6 +266,20 @@ TEST(KubeconfigTest, InlineDataAndFieldErrors) {
   EXPECT_THAT(std::string(not_url.status().message()), HasSubstr("\"h:6443\" is not an http(s) URL"));
   auto missing = LoadKubeconfig("/nonexistent/kubeconfig");
   EXPECT_THAT(std::string(missing.status().message()), HasSubstr("/nonexistent/kubeconfig"));
+}
+
+TEST(WatchEventLineTest, EventsErrorsAndJunk) {
+  auto added = DecodeWatchEventLine(R"({"type":"ADDED","object":{"kind":"Pod","metadata":{"name":"a"}}})");
+  ASSERT_TRUE(added.ok()) << added.status();
+  EXPECT_EQ(added->type, WatchEvent::Type::kAdded);
+  EXPECT_EQ(added->object["metadata"]["name"], "a");
+  EXPECT_EQ(DecodeWatchEventLine(R"({"type":"BOOKMARK","object":{}})")->type, WatchEvent::Type::kBookmark);
+  auto gone = DecodeWatchEventLine(
+      R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired","message":"too old resource version"}})");
+  EXPECT_EQ(gone.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_THAT(std::string(gone.status().message()), HasSubstr("too old resource version"));
+  EXPECT_EQ(DecodeWatchEventLine("not json").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(DecodeWatchEventLine(R"({"type":"RENAMED"})").status().message()), HasSubstr("RENAMED"));
 }
 
 }  // namespace
