@@ -1,5 +1,6 @@
 #include "agent/agent_flags.h"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <climits>
@@ -58,6 +59,10 @@ kubelet (static pods; see agent/config/README.md):
   --pod-logs-dir /var/log/pods  --container-runtime-endpoint unix:///...  (default: in-process)
   --crash-loop-backoff-base 10s  --crash-loop-backoff-max 5m
   --device-plugins-dir /var/lib/kubelet/device-plugins  --device-plugin-grace-period 5m
+
+cluster member (agent/cluster/README.md):
+  --kubeconfig FILE                       register the Node, renew its Lease, run the pods bound to it
+  --node-ip IP                            the Node's InternalIP (default: the first global IPv4)
 )";
 
 std::string DefaultShimPath() {
@@ -89,6 +94,8 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, char** argv) {
       {"cni-conf-dir", &flags.runtime.cni_conf_dir},
       {"cni-cache-dir", &flags.runtime.cni_cache_dir},
       {"streaming-address", &flags.runtime.streaming_address},
+      {"kubeconfig", &flags.kubeconfig},
+      {"node-ip", &flags.node_ip},
   };
   std::string cni_bin_dirs, insecure_registries, max_downloads, import_dir = "\x01unset";
   strings["cni-bin-dir"] = &cni_bin_dirs;
@@ -164,6 +171,10 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, char** argv) {
   }
   for (const auto& [name, value] : kubelet_values) {
     if (value != kNotGiven) flags.kubelet_flags[name] = value;
+  }
+  if (in6_addr addr; !flags.node_ip.empty() && inet_pton(AF_INET, flags.node_ip.c_str(), &addr) != 1 &&
+                     inet_pton(AF_INET6, flags.node_ip.c_str(), &addr) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat("--node-ip: \"", flags.node_ip, "\" is not an IP address"));
   }
   const std::string& driver = flags.runtime.cgroups.driver;
   if (driver != "auto" && driver != "cgroupfs" && driver != "systemd") {

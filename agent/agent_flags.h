@@ -26,6 +26,11 @@ struct AgentFlags {
   std::string config_file;
   std::map<std::string, std::string> kubelet_flags;
   std::vector<std::string> positional;  // subcommand and its arguments
+  // Cluster membership (agent/cluster): the API server and credentials as a
+  // kubeconfig names them (empty: static pods only), and the InternalIP to
+  // report (empty: the first global IPv4 address).
+  std::string kubeconfig;
+  std::string node_ip;
 };
 
 // Parses `--name value` and `--name=value`; unknown flags are errors naming them.

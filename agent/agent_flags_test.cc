@@ -63,3 +63,18 @@ TEST(AgentFlagsTest, ImageGcAndPullDeadline) {
 
 }  // namespace
 }  // namespace berth
+
+namespace berth {
+namespace {
+
+TEST(AgentFlagsTest, ClusterMemberFlags) {
+  auto flags = Parse({"berth-agent", "--kubeconfig", "/etc/kubernetes/kubelet.conf", "--node-ip=10.0.0.5"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->kubeconfig, "/etc/kubernetes/kubelet.conf");
+  EXPECT_EQ(flags->node_ip, "10.0.0.5");
+  auto bad_ip = Parse({"berth-agent", "--node-ip", "10.0.0.300"});
+  EXPECT_THAT(std::string(bad_ip.status().message()), ::testing::HasSubstr("--node-ip: \"10.0.0.300\""));
+}
+
+}  // namespace
+}  // namespace berth

@@ -12,8 +12,10 @@
 #include "agent/pods_command.h"
 #include "agent/images_command.h"
 #include "agent/logs_command.h"
+#include "common/errors.h"
 #include "common/logging.h"
 #include "common/stop_signals.h"
+#include "controlplane/client/kubeconfig_loader.h"
 #include "grpcpp/grpcpp.h"
 #include "runtime-shim/cri/cri_service.h"
 #include "runtime-shim/image/image_store.h"
@@ -28,6 +30,12 @@ int Serve(const AgentFlags& flags) {
   // Block the stop signals before any thread starts, then wait for them.
   sigset_t stop = BlockStopSignals();
 
+  // A bad kubeconfig stops the agent before it touches anything.
+  if (!flags.kubeconfig.empty()) {
+    if (auto creds = client::LoadKubeconfig(flags.kubeconfig); !creds.ok()) {
+      return Fail(Annotate(creds.status(), "--kubeconfig"));
+    }
+  }
   RuntimeOptions options = flags.runtime;
   auto kubelet_config = agent::LoadAgentKubeletConfig(flags.config_file, flags.kubelet_flags);
   if (!kubelet_config.ok()) return Fail(kubelet_config.status());
@@ -59,7 +67,8 @@ int Serve(const AgentFlags& flags) {
     BERTH_LOG(Info) << "pods use the runtime's cgroups" << Kv("cgroup_driver", options.cgroups.driver);
   }
   auto node = agent::NodeAgent::Start(*kubelet_config, runtime->get(), flags.runtime.state_dir,
-                                      node_cgroups->has_value() ? &**node_cgroups : nullptr);
+                                      node_cgroups->has_value() ? &**node_cgroups : nullptr,
+                                      {.kubeconfig = flags.kubeconfig, .node_ip = flags.node_ip});
   if (!node.ok()) return Fail(node.status());
   int sig = WaitForStopSignal(stop);
   BERTH_LOG(Info) << "stopping; containers keep running" << Kv("signal", sig);

@@ -1,6 +1,7 @@
 #include "agent/node_agent.h"
 
 #include "absl/strings/str_cat.h"
+#include "agent/cluster/cluster_member.h"
 #include "agent/metrics/agent_metrics.h"
 #include "agent/devices/device_manager.h"
 #include "agent/devices/node_view.h"
@@ -11,6 +12,7 @@
 #include "agent/server/http_server.h"
 #include "api/k8s/codec.h"
 #include "common/errors.h"
+#include "controlplane/client/http_api_client.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 
@@ -27,7 +29,8 @@ absl::StatusOr<KubeletConfig> LoadAgentKubeletConfig(const std::string& config_f
 }
 
 absl::StatusOr<std::unique_ptr<NodeAgent>> NodeAgent::Start(const KubeletConfig& config, Runtime* runtime,
-                                                            const std::string& state_dir, const NodeCgroups* cgroups) {
+                                                            const std::string& state_dir, const NodeCgroups* cgroups,
+                                                            const ClusterMembership& cluster) {
   std::unique_ptr<NodeAgent> agent(new NodeAgent());
   RuntimeService* runtime_service;
   ImageService* image_service;
@@ -72,8 +75,39 @@ absl::StatusOr<std::unique_ptr<NodeAgent>> NodeAgent::Start(const KubeletConfig&
       BERTH_LOG(Error) << "no device manager" << Kv("dir", config.devicePluginsDir) << Kv("error", st.ToString());
     }
   }
+  if (!cluster.kubeconfig.empty()) {
+    auto api = client::HttpApiClient::FromKubeconfig(cluster.kubeconfig);
+    if (!api.ok()) return Annotate(api.status(), "--kubeconfig");
+    cri::VersionResponse version;
+    absl::Status st = runtime_service->Version(cri::VersionRequest(), &version);
+    if (!st.ok()) return Annotate(st, "runtime version");
+    cluster::ClusterMemberOptions member;
+    member.node_name = config.nodeName;
+    member.node_ip = cluster.node_ip;
+    member.state_dir = state_dir;
+    member.max_pods = config.maxPods;
+    member.runtime_version = absl::StrCat(options.runtime_name, "://", version.runtime_version());
+    devices::DeviceManager* device_manager = agent->devices_.get();
+    member.extended_resources = [device_manager] {
+      std::map<std::string, std::pair<int64_t, int64_t>> out;
+      if (device_manager) {
+        for (const auto& [name, view] : device_manager->Resources()) out[name] = {view.capacity, view.allocatable};
+      }
+      return out;
+    };
+    NodeAgent* self = agent.get();
+    member.healthy = [self] { return self->kubelet_ && self->kubelet_->Healthy(); };
+    member.set_pods = [self](std::vector<k8s::Pod> pods) { self->kubelet_->SetSourcePods("api", std::move(pods)); };
+    member.next = options.observer;
+    agent->member_ = std::make_unique<cluster::ClusterMember>(std::move(*api), std::move(member));
+    options.observer = agent->member_.get();
+  }
   agent->kubelet_ = std::make_unique<Kubelet>(agent->metrics_->runtime(), agent->metrics_->images(), options);
   RETURN_IF_ERROR(agent->kubelet_->Start());
+  if (agent->member_) {
+    RETURN_IF_ERROR(agent->member_->Start());
+    BERTH_LOG(Info) << "cluster member" << Kv("node", config.nodeName) << Kv("kubeconfig", cluster.kubeconfig);
+  }
   if (config.healthzPort > 0) {
     Kubelet* kubelet = agent->kubelet_.get();
     metrics::AgentMetrics* agent_metrics = agent->metrics_.get();
@@ -103,6 +137,7 @@ absl::StatusOr<std::unique_ptr<NodeAgent>> NodeAgent::Start(const KubeletConfig&
 NodeAgent::~NodeAgent() { Stop(); }
 
 void NodeAgent::Stop() {
+  if (member_) member_->Stop();  // no more API pods; the pods keep running
   if (http_) http_->Stop();
   if (kubelet_) kubelet_->Stop();
   if (devices_) devices_->Stop();

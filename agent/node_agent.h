@@ -18,6 +18,9 @@
 namespace berth::agent {
 
 class Kubelet;
+namespace cluster {
+class ClusterMember;
+}
 namespace devices {
 class DeviceManager;
 }
@@ -32,13 +35,21 @@ class AgentMetrics;
 absl::StatusOr<KubeletConfig> LoadAgentKubeletConfig(const std::string& config_file,
                                                      const std::map<std::string, std::string>& kubelet_flags);
 
+// Cluster membership (agent/cluster): with a kubeconfig the agent registers
+// its Node, renews its Lease and runs the pods bound to it.
+struct ClusterMembership {
+  std::string kubeconfig;  // empty: not a cluster member
+  std::string node_ip;
+};
+
 class NodeAgent {
  public:
   // `runtime` is berth's in-process runtime (used unless the config names an
   // endpoint). Without `cgroups` pods stay in the runtime's own cgroups.
   static absl::StatusOr<std::unique_ptr<NodeAgent>> Start(const KubeletConfig& config, Runtime* runtime,
                                                           const std::string& state_dir,
-                                                          const NodeCgroups* cgroups = nullptr);
+                                                          const NodeCgroups* cgroups = nullptr,
+                                                          const ClusterMembership& cluster = {});
   ~NodeAgent();
   void Stop();
 
@@ -49,6 +60,7 @@ class NodeAgent {
   std::unique_ptr<CgroupManager> cgroups_;  // before kubelet_, which uses it
   std::unique_ptr<metrics::AgentMetrics> metrics_;  // the Kubelet's runtime goes through it
   std::unique_ptr<devices::DeviceManager> devices_;  // used by kubelet_
+  std::unique_ptr<cluster::ClusterMember> member_;   // the Kubelet's observer: outlives kubelet_
   std::unique_ptr<Kubelet> kubelet_;
   std::unique_ptr<HttpServer> http_;
 };

@@ -76,6 +76,10 @@ class Kubelet {
   // Runs a relist now (tests, and the periodic timer).
   void Relist();
 
+  // The full set of pods of another source (agent/cluster's "api"), into the
+  // same PodConfig as the static pods. Call after Start.
+  void SetSourcePods(const std::string& source, std::vector<k8s::Pod> pods) { config_.Set(source, std::move(pods)); }
+
  private:
   void HandleUpdates(const std::vector<PodUpdate>& updates);
   void Work(const std::string& uid);
