@@ -228,12 +228,23 @@ void SchedulerLoop::Run() {
     bool leading;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !changes_.empty() || (leading_ && !queue_.empty()); });
+      auto ready = [&] { return stopping_ || !changes_.empty() || (leading_ && !queue_.empty()); };
+      if (backoff_.empty()) {
+        cv_.wait(lock, ready);
+      } else {
+        absl::Duration wait = std::max(backoff_.begin()->first - absl::Now(), absl::ZeroDuration());
+        cv_.wait_for(lock, absl::ToChronoNanoseconds(wait), ready);
+      }
       if (stopping_) return;
       batch.swap(changes_);
       leading = leading_;
     }
     for (auto& c : batch) Apply(c);
+    for (absl::Time now = absl::Now(); !backoff_.empty() && backoff_.begin()->first <= now;) {
+      std::string key = std::move(backoff_.begin()->second);
+      backoff_.erase(backoff_.begin());
+      Enqueue(key);
+    }
     if (leading) {
       for (int i = 0; i < kPodsPerTurn && !queue_.empty(); ++i) {
         auto first = queue_.begin();
@@ -316,8 +327,11 @@ void SchedulerLoop::Apply(Change& c) {
       auto code = c.bind_error.code();
       if (code == absl::StatusCode::kNotFound || code == absl::StatusCode::kAborted) {
         drop_pending();  // deleted, or bound by someone else: the watch says what became of it
-      } else {
-        Enqueue(key);
+      } else if (auto it = pending_.find(key); it != pending_.end()) {
+        int failures = std::min(++it->second.bind_failures, 5);
+        absl::Duration wait = std::min(absl::Seconds(1) * (1 << (failures - 1)), absl::Seconds(10));
+        unschedulable_.insert(key);  // a cluster change may move it sooner
+        backoff_.emplace(absl::Now() + wait, key);
       }
       return;
     }

@@ -7,7 +7,9 @@
 //     Scheduler::SchedulePod, which assumes the pod on its node so the next
 //     cycle already counts it;
 //   - bind workers POST pods/binding; a failed binding forgets the assumed pod
-//     and queues it again (unless it was deleted or bound elsewhere);
+//     and queues it again after a back-off (1 s doubling to 10 s; at once
+//     when a cluster change moves it), unless it was deleted or bound
+//     elsewhere;
 //   - a pod that fits nowhere gets a core/v1 Event (Warning FailedScheduling,
 //     "0/3 nodes are available: ...") and the condition PodScheduled=False
 //     reason Unschedulable, and waits, without a timer, until a node is added
@@ -31,6 +33,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "controlplane/client/api_client.h"
 #include "controlplane/client/informer.h"
 #include "controlplane/client/leader_election.h"
@@ -92,6 +95,7 @@ class SchedulerLoop {
     std::string uid, resource_version;
     std::string last_event_message;
     int64_t sequence = 0;
+    int bind_failures = 0;  // in a row: the back-off doubles from 1 s up to 10 s
   };
 
   SchedulerLoop(client::ApiClient* client, SchedulerLoopOptions options);
@@ -136,6 +140,7 @@ class SchedulerLoop {
   std::unordered_map<std::string, std::tuple<int32_t, int64_t>> queued_;  // key -> its queue_ entry
   std::set<std::string> unschedulable_;
   std::set<std::string> binding_;
+  std::multimap<absl::Time, std::string> backoff_;  // failed bindings, queued again at their time
   int64_t sequence_ = 0;
 
   std::mutex work_mu_;

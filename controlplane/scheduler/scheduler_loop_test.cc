@@ -193,6 +193,68 @@ TEST_F(SchedulerLoopTest, OnlyTheLeaderBindsAndTheOtherTakesOver) {
   EXPECT_EQ((*b)->stats().bind_failures, 0);
 }
 
+// Every call goes to the real client, except the first `fail` bindings,
+// which fail as an API that is briefly unavailable.
+class FlakyBindings : public client::ApiClient {
+ public:
+  FlakyBindings(client::ApiClient* real, int fail) : real_(real), fail_(fail) {}
+  absl::StatusOr<json> Get(const client::ResourceRef& r, const std::string& ns, const std::string& n) override {
+    return real_->Get(r, ns, n);
+  }
+  absl::StatusOr<json> List(const client::ResourceRef& r, const std::string& ns,
+                            const client::ListOptions& o) override {
+    return real_->List(r, ns, o);
+  }
+  absl::StatusOr<json> Create(const client::ResourceRef& r, const std::string& ns, const json& obj) override {
+    return real_->Create(r, ns, obj);
+  }
+  absl::StatusOr<json> Update(const client::ResourceRef& r, const std::string& ns, const json& obj,
+                              const std::string& sub) override {
+    return real_->Update(r, ns, obj, sub);
+  }
+  absl::StatusOr<json> Patch(const client::ResourceRef& r, const std::string& ns, const std::string& n,
+                             client::PatchType t, const json& p, const std::string& sub) override {
+    return real_->Patch(r, ns, n, t, p, sub);
+  }
+  absl::StatusOr<json> Delete(const client::ResourceRef& r, const std::string& ns, const std::string& n,
+                              const client::DeleteOptions& o) override {
+    return real_->Delete(r, ns, n, o);
+  }
+  absl::StatusOr<json> CreateSubresource(const client::ResourceRef& r, const std::string& ns, const std::string& n,
+                                         const std::string& sub, const json& body) override {
+    if (sub == "binding" && fail_.fetch_sub(1) > 0) {
+      failed_at_ = absl::Now();
+      return absl::UnavailableError("the API is briefly unavailable (test)");
+    }
+    if (sub == "binding") bound_at_ = absl::Now();
+    return real_->CreateSubresource(r, ns, n, sub, body);
+  }
+  absl::StatusOr<std::unique_ptr<client::WatchStream>> Watch(const client::ResourceRef& r, const std::string& ns,
+                                                             const client::ListOptions& o, client::WatchHandler e,
+                                                             client::WatchEndHandler end) override {
+    return real_->Watch(r, ns, o, std::move(e), std::move(end));
+  }
+  absl::Time failed_at_, bound_at_;
+
+ private:
+  client::ApiClient* real_;
+  std::atomic<int> fail_;
+};
+
+TEST_F(SchedulerLoopTest, AFailedBindingIsRetriedAfterABackOff) {
+  CreateNode("n1", "4");
+  FlakyBindings flaky(api(), 1);
+  auto loop = SchedulerLoop::Create(&flaky, Fast("a"));
+  ASSERT_TRUE(loop.ok());
+  (*loop)->Start();
+  CreatePod("p", "100m");
+  ASSERT_TRUE(WaitUntil([&] { return NodeOf("p") == "n1"; }));
+  EXPECT_TRUE(WaitUntil([&] { return (*loop)->stats().scheduled == 1; }));
+  EXPECT_EQ((*loop)->stats().bind_failures, 1);
+  EXPECT_GE(flaky.bound_at_ - flaky.failed_at_, absl::Milliseconds(900));  // the 1 s back-off
+  (*loop)->Stop();
+}
+
 TEST_F(SchedulerLoopTest, BadOptionsAreRefused) {
   SchedulerLoopOptions o = Fast("a");
   o.bind_workers = 0;
