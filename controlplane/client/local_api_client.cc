@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "controlplane/apiserver/request_info.h"
+#include "controlplane/client/watch_event_line.h"
 
 namespace berth::client {
 
@@ -148,31 +149,12 @@ class LocalApiClient::StreamWriter : public apiserver::ResponseWriter {
  private:
   bool Line(absl::string_view line) {
     if (line.empty()) return true;
-    json parsed = json::parse(line, nullptr, false);
-    if (!parsed.is_object()) {
-      end_ = absl::InternalError(absl::StrCat("watch: a line that is not a JSON object: ", line.substr(0, 200)));
+    absl::StatusOr<WatchEvent> event = DecodeWatchEventLine(line);
+    if (!event.ok()) {  // ERROR (410 Gone: OutOfRange) or a line that is not an event
+      end_ = event.status();
       return false;
     }
-    std::string type = parsed.value("type", "");
-    WatchEvent event;
-    if (type == "ADDED") {
-      event.type = WatchEvent::Type::kAdded;
-    } else if (type == "MODIFIED") {
-      event.type = WatchEvent::Type::kModified;
-    } else if (type == "DELETED") {
-      event.type = WatchEvent::Type::kDeleted;
-    } else if (type == "BOOKMARK") {
-      event.type = WatchEvent::Type::kBookmark;
-    } else if (type == "ERROR") {
-      const json& status = parsed.value("object", json::object());
-      end_ = StatusFromApi(status.value("code", 500), status.value("reason", ""), status.value("message", ""));
-      return false;
-    } else {
-      end_ = absl::InternalError(absl::StrCat("watch: unknown event type \"", type, "\""));
-      return false;
-    }
-    event.object = std::move(parsed["object"]);
-    return state_->Deliver([&] { state_->on_event(std::move(event)); });
+    return state_->Deliver([&] { state_->on_event(std::move(*event)); });
   }
 
   WatchState* state_;
