@@ -101,6 +101,7 @@ absl::StatusOr<std::unique_ptr<NodeAgent>> NodeAgent::Start(const KubeletConfig&
     member.next = options.observer;
     agent->member_ = std::make_unique<cluster::ClusterMember>(std::move(*api), std::move(member));
     options.observer = agent->member_.get();
+    options.wait_for_sources = {"api"};  // a restarted agent adopts its API pods
   }
   agent->kubelet_ = std::make_unique<Kubelet>(agent->metrics_->runtime(), agent->metrics_->images(), options);
   RETURN_IF_ERROR(agent->kubelet_->Start());

@@ -102,7 +102,30 @@ Kubelet::Kubelet(RuntimeService* runtime, ImageService* images, KubeletOptions o
 
 Kubelet::~Kubelet() { Stop(); }
 
+bool Kubelet::SourcesReady() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sources_pending_.empty();
+}
+
+void Kubelet::SetSourcePods(const std::string& source, std::vector<k8s::Pod> pods) {
+  config_.Set(source, std::move(pods));
+  bool became_ready;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    became_ready = sources_pending_.erase(source) > 0 && sources_pending_.empty();
+  }
+  if (became_ready) {  // every source has spoken: clean up what none wants now
+    std::lock_guard<std::mutex> lock(relist_mu_);
+    relist_now_ = true;
+    relist_cv_.notify_all();
+  }
+}
+
 absl::Status Kubelet::Start() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sources_pending_.insert(options_.wait_for_sources.begin(), options_.wait_for_sources.end());
+  }
   workers_ = std::make_unique<PodWorkers>(options_.workers, [this](const std::string& uid) { Work(uid); });
   prober::ProbeManager::Options probe_options;
   RuntimeService* runtime = runtime_;
@@ -242,6 +265,8 @@ void Kubelet::Work(const std::string& uid) {
       auto it = terminating_.find(uid);
       if (it != terminating_.end()) removed = it->second;
     }
+    // A pod the runtime has that no source named yet may belong to a source still to be heard from.
+    if (!removed && !SourcesReady()) return;
     if (probe_manager_) probe_manager_->PodTerminating(uid);
     absl::Status st = syncer_.KillPod(uid, removed ? &*removed : nullptr, std::nullopt);
     if (!st.ok()) {
@@ -354,8 +379,9 @@ void Kubelet::RelistLoop() {
   std::unique_lock<std::mutex> lock(relist_mu_);
   while (!stopping_) {
     relist_cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.config.syncFrequency),
-                        [&] { return stopping_.load(); });
+                        [&] { return stopping_.load() || relist_now_; });
     if (stopping_) return;
+    relist_now_ = false;
     lock.unlock();
     Relist();
     lock.lock();
@@ -368,8 +394,10 @@ void Kubelet::Relist() {
     BERTH_LOG(Warning) << "relist" << Kv("error", pods.status().ToString());
     return;
   }
+  const bool sources_ready = SourcesReady();
   for (const auto& observed : *pods) {
     if (manager_.Get(observed.uid)) continue;
+    if (!sources_ready) continue;  // it may be a pod of a source not heard from yet
     bool live = false;
     for (const auto& s : observed.sandboxes) live |= s.ready;
     for (const auto& c : observed.containers) live |= c.running();
@@ -389,7 +417,7 @@ void Kubelet::Relist() {
       }
     }
   }
-  if (pod_cgroups_) RemoveOrphanedPodCgroups(*pods);
+  if (pod_cgroups_ && sources_ready) RemoveOrphanedPodCgroups(*pods);
   for (const auto& pod : manager_.List()) workers_->Enqueue(pod.metadata.uid);
   syncer_.crash_backoff().GC(absl::Now());
 }

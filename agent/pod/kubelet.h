@@ -50,6 +50,10 @@ struct KubeletOptions {
   int workers = 8;
   // How long one second of a probe spec lasts (tests shrink it).
   absl::Duration probe_second = absl::Seconds(1);
+  // Sources besides the static pod dir ("api") whose first set must arrive
+  // before pods no source wants are stopped (the kubelet's sourcesReady), so
+  // that a restarted agent adopts their running pods.
+  std::vector<std::string> wait_for_sources;
 };
 
 class Kubelet {
@@ -78,7 +82,7 @@ class Kubelet {
 
   // The full set of pods of another source (agent/cluster's "api"), into the
   // same PodConfig as the static pods. Call after Start.
-  void SetSourcePods(const std::string& source, std::vector<k8s::Pod> pods) { config_.Set(source, std::move(pods)); }
+  void SetSourcePods(const std::string& source, std::vector<k8s::Pod> pods);
 
  private:
   void HandleUpdates(const std::vector<PodUpdate>& updates);
@@ -115,6 +119,10 @@ class Kubelet {
   std::map<std::string, k8s::Pod> rejected_;      // uid -> pod (maxPods)
   std::map<std::string, k8s::Pod> terminating_;   // uid -> the removed pod, until killed
   std::map<std::string, ProbeState> probes_;
+
+  std::set<std::string> sources_pending_;  // wait_for_sources not heard from yet (under mu_)
+  bool SourcesReady();
+  bool relist_now_ = false;  // under relist_mu_
 
   std::atomic<bool> started_{false};
   std::atomic<bool> stopping_{false};

@@ -4,8 +4,9 @@
 // system:nodes) from the test's PKI. Its Node appears Ready with its
 // capacity and runtime version, its Lease renews, a pod created through the
 // API with spec.nodeName runs (busybox, imported as in the other agent e2e
-// tests) and shows Running with its container's status, and deleting it
-// stops the container (gracefully: SIGTERM, exit 0) before it leaves the API.
+// tests) and shows Running with its container's status, a kill -9 and
+// restart of the agent adopts it, and deleting it stops the container
+// (gracefully: SIGTERM) before it leaves the API.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -147,6 +148,19 @@ TEST_F(NodeMemberTest, NodeReadyLeaseRenewsAndAnApiPodRunsAndStops) {
       client::resources::kLeases, "kube-node-lease", kNode,
       [&](const auto& l) { return l.ok() && (*l)["spec"].value("renewTime", "") != first_renew; }, absl::Seconds(25));
   EXPECT_TRUE(renewed.ok()) << renewed.status();
+
+  // kill -9 of the agent and a restart: the API pod is adopted (same container, not restarted).
+  AGENT_ASSERT_OK(runtime_->KillMainProcess());
+  AGENT_ASSERT_OK(runtime_->Restart());
+  AGENT_ASSERT_OK(WaitForHealthz());
+  auto adopted = WaitForPod("api-pod", IsRunningAndReady, absl::Seconds(30));
+  ASSERT_TRUE(adopted.ok()) << adopted.status();
+  auto same = RunningContainerId("api-pod", "app");
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ(*same, *container);
+  auto all = ContainersOf("api-pod");
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->size(), 1u);
 
   // Deleting it through the API stops the container (SIGTERM: exit 0), then the pod leaves the API.
   ASSERT_TRUE(admin_->Delete(client::resources::kPods, "default", "api-pod").ok());
