@@ -13,7 +13,7 @@ std::string ControlPlaneUsage() {
       [--token-auth-file F] [--encryption-provider-config F] [--v info|debug]
       [--scheduler=true|false]     run the scheduler in this process (default true)
       [--leader-elect=true|false]  schedule only while holding the Lease kube-system/kube-scheduler (default true)
-      [--controllers=true|false|NAME,...]  the controllers (replicaset, deployment, garbagecollector) this
+      [--controllers=true|false|NAME,...]  the controllers (replicaset, deployment, job, garbagecollector) this
                                    process runs while holding the Lease kube-system/kube-controller-manager
                                    (default true: all)
   berth-controlplane snapshot save FILE --store URL

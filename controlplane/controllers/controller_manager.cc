@@ -9,6 +9,7 @@
 #include "common/status_macros.h"
 #include "controlplane/controllers/deployment_controller.h"
 #include "controlplane/controllers/garbage_collector_controller.h"
+#include "controlplane/controllers/job_controller.h"
 #include "controlplane/controllers/replicaset_controller.h"
 
 namespace berth::controllers {
@@ -16,7 +17,7 @@ namespace berth::controllers {
 namespace resources = client::resources;
 
 const std::set<std::string>& KnownControllers() {
-  static const std::set<std::string> known = {"replicaset", "deployment", "garbagecollector"};
+  static const std::set<std::string> known = {"replicaset", "deployment", "garbagecollector", "job"};
   return known;
 }
 
@@ -128,11 +129,16 @@ void ControllerManager::StartTerm() {
         client_, informers_->For(resources::kDeployments), informers_->For(resources::kReplicaSets),
         informers_->For(resources::kPods)));
   }
+  if (options_.controllers.count("job") > 0) {
+    controllers_.push_back(
+        std::make_unique<JobController>(client_, informers_->For(resources::kJobs), informers_->For(resources::kPods)));
+  }
   if (options_.controllers.count("garbagecollector") > 0) {
     controllers_.push_back(std::make_unique<GarbageCollectorController>(
         client_, std::vector<GarbageCollectorController::Kind>{
                      {"apps/v1", "Deployment", resources::kDeployments, informers_->For(resources::kDeployments)},
                      {"apps/v1", "ReplicaSet", resources::kReplicaSets, informers_->For(resources::kReplicaSets)},
+                     {"batch/v1", "Job", resources::kJobs, informers_->For(resources::kJobs)},
                      {"v1", "Pod", resources::kPods, informers_->For(resources::kPods)}}));
   }
   informers_->StartAll();

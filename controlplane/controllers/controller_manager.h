@@ -35,9 +35,9 @@ struct ControllerManagerOptions {
   absl::Duration lease_duration = absl::Seconds(15);
   absl::Duration renew_deadline = absl::Seconds(10);
   absl::Duration retry_period = absl::Seconds(2);
-  // Which controllers run: "replicaset", "deployment", "garbagecollector"
-  // (all by default).
-  std::set<std::string> controllers = {"replicaset", "deployment", "garbagecollector"};
+  // Which controllers run: "replicaset", "deployment", "job",
+  // "garbagecollector" (all by default).
+  std::set<std::string> controllers = {"replicaset", "deployment", "job", "garbagecollector"};
   int workers_per_controller = 2;
 };
 

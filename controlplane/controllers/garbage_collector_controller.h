@@ -1,6 +1,6 @@
 // GarbageCollectorController (kube's garbagecollector, background
 // propagation): watches the workload kinds berth's controllers own
-// (Deployments, ReplicaSets, Pods); when an object's owners are gone —
+// (Deployments, ReplicaSets, Jobs, Pods); when an object's owners are gone —
 // missing from the owner's informer and confirmed by a live GET, or there
 // under another uid — garbage_collector's DecideDependent says whether it is
 // deleted (every owner gone) or keeps living with the dangling references
