@@ -34,6 +34,13 @@ std::string ScheduledCondition(const json& pod) {
   return "";
 }
 
+// Whether two versions of a node are the same to the filters and scores (a
+// heartbeat, an annotation: nothing to retry pods for).
+bool SameForScheduling(const NodeInfo& a, const NodeInfo& b) {
+  return a.labels == b.labels && a.allocatable == b.allocatable && a.allowed_pods == b.allowed_pods &&
+         a.taints == b.taints && a.unschedulable == b.unschedulable && a.ready == b.ready;
+}
+
 // Whether a binding is all that changed: spec equal but for nodeName, the
 // same labels and phase.
 bool OnlyBound(const json& old_obj, const json& obj) {
@@ -295,10 +302,13 @@ void SchedulerLoop::Apply(Change& c) {
     unschedulable_.erase(key);
   };
   switch (c.type) {
-    case Change::Type::kNode:
+    case Change::Type::kNode: {
+      const NodeState* known = cache_.GetNode(key);
+      if (known != nullptr && known->known && SameForScheduling(known->info, *c.node)) return;
       cache_.AddOrUpdateNode(*c.node);
       MoveUnschedulable(false);
       return;
+    }
     case Change::Type::kNodeDelete:
       (void)cache_.RemoveNode(key);
       return;

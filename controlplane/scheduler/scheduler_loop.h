@@ -13,7 +13,7 @@
 //   - a pod that fits nowhere gets a core/v1 Event (Warning FailedScheduling,
 //     "0/3 nodes are available: ...") and the condition PodScheduled=False
 //     reason Unschedulable, and waits, without a timer, until a node is added
-//     or changes, or a bound pod goes or changes (or, for pods with pod
+//     or changes in what the filters read, or a bound pod goes or changes (or, for pods with pod
 //     affinity or topology spreading, a pod is bound), then is tried again;
 //   - it schedules only while it holds the Lease kube-system/kube-scheduler
 //     (leader_elect), so two control-plane hosts never both bind.

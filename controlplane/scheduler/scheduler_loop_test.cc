@@ -149,6 +149,24 @@ TEST_F(SchedulerLoopTest, RetriesWhenABoundPodGoes) {
   ASSERT_TRUE(WaitUntil([&] { return NodeOf("second") == "n1"; }));
 }
 
+TEST_F(SchedulerLoopTest, ANodeChangeThatCannotHelpRetriesNothing) {
+  CreateNode("n1", "1");
+  auto loop = SchedulerLoop::Create(api(), Fast("a"));
+  ASSERT_TRUE(loop.ok());
+  (*loop)->Start();
+  CreatePod("big", "2");
+  ASSERT_TRUE(WaitUntil([&] { return (*loop)->stats().unschedulable == 1; }));
+  // An annotation (as a heartbeat would) changes nothing the filters read;
+  // a label does. The node informer hands both over in this order.
+  ASSERT_TRUE(api()->Patch(kNodes, "", "n1", client::PatchType::kMerge,
+                           {{"metadata", {{"annotations", {{"beat", "1"}}}}}}).ok());
+  ASSERT_TRUE(api()->Patch(kNodes, "", "n1", client::PatchType::kMerge,
+                           {{"metadata", {{"labels", {{"tier", "a"}}}}}}).ok());
+  ASSERT_TRUE(WaitUntil([&] { return (*loop)->stats().unschedulable >= 2 && (*loop)->queued_pods() == 0; }));
+  EXPECT_EQ((*loop)->stats().unschedulable, 2);
+  EXPECT_EQ(NodeOf("big"), "");
+}
+
 TEST_F(SchedulerLoopTest, LeavesOtherSchedulersPodsAlone) {
   CreateNode("n1", "4");
   auto loop = SchedulerLoop::Create(api(), Fast("a"));
