@@ -38,6 +38,11 @@ absl::StatusOr<k8s::Pod> ApiPodSource::PodFromApi(const nlohmann::json& object) 
   }
   k8s::SetDefaultsPod(&*pod);
   pod->metadata.annotations["kubernetes.io/config.source"] = kApiSource;
+  // The agent's own status reports come back as new versions of the pod:
+  // without what they change, they are no update for the Kubelet.
+  pod->status = k8s::PodStatus();
+  pod->metadata.resourceVersion.clear();
+  pod->metadata.managedFields.clear();
   return pod;
 }
 

@@ -35,7 +35,9 @@ class ApiPodSource {
   void Stop();
 
   // The pod the Kubelet gets for an API pod: decoded leniently, with
-  // kubernetes.io/config.source=api; an error names the pod and the field.
+  // kubernetes.io/config.source=api, without status, resourceVersion and
+  // managedFields (so a status write is no update); an error names the pod
+  // and the field.
   static absl::StatusOr<k8s::Pod> PodFromApi(const nlohmann::json& object);
 
  private:

@@ -248,6 +248,13 @@ TEST(ApiPodSourceTest, PodFromApiIsMarkedAndBadPodsAreNamed) {
   ASSERT_TRUE(pod.ok()) << pod.status();
   EXPECT_EQ(pod->metadata.annotations["kubernetes.io/config.source"], "api");
   EXPECT_EQ(pod->spec.nodeName, "n1");
+  // A new version that only changed the status is the same pod for the Kubelet.
+  nlohmann::json reported = TestPod("p", "n1");
+  reported["metadata"]["resourceVersion"] = "42";
+  reported["status"] = {{"phase", "Running"}};
+  auto again = ApiPodSource::PodFromApi(reported);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, *pod);
   nlohmann::json bad = TestPod("p", "n1");
   bad["spec"]["containers"] = "not a list";
   auto refused = ApiPodSource::PodFromApi(bad);
