@@ -125,6 +125,7 @@ TEST_F(NodeMemberTest, NodeReadyLeaseRenewsAndAnApiPodRunsAndStops) {
   auto pod_json = k8s::YamlToJson(BusyboxPod("api-pod", "trap \"exit 0\" TERM; while true; do sleep 0.2; done",
                                              "Always", absl::StrCat("  nodeName: ", kNode, "\n")));
   ASSERT_TRUE(pod_json.ok()) << pod_json.status();
+  absl::Time create_time = absl::Now();
   auto created = admin_->Create(client::resources::kPods, "default", (*pod_json)[0]);
   ASSERT_TRUE(created.ok()) << created.status();
   auto running = WaitFor(
@@ -135,6 +136,10 @@ TEST_F(NodeMemberTest, NodeReadyLeaseRenewsAndAnApiPodRunsAndStops) {
       },
       absl::Seconds(60));
   ASSERT_TRUE(running.ok()) << running.status() << "\nevents:\n" << Events();
+  // Created through the API -> Running and Ready in the API (polled every 100 ms).
+  int64_t to_running_ms = absl::ToInt64Milliseconds(absl::Now() - create_time);
+  RecordProperty("api_pod_created_to_running_ms", std::to_string(to_running_ms));
+  std::cerr << "api pod: created -> Running and Ready in the API within " << to_running_ms << " ms\n";
   const nlohmann::json& cs = (*running)["status"]["containerStatuses"][0];
   EXPECT_EQ(cs["name"], "app");
   EXPECT_TRUE(cs["ready"].get<bool>());
@@ -163,11 +168,15 @@ TEST_F(NodeMemberTest, NodeReadyLeaseRenewsAndAnApiPodRunsAndStops) {
   EXPECT_EQ(all->size(), 1u);
 
   // Deleting it through the API stops the container (SIGTERM: exit 0), then the pod leaves the API.
+  absl::Time delete_time = absl::Now();
   ASSERT_TRUE(admin_->Delete(client::resources::kPods, "default", "api-pod").ok());
   auto gone = WaitFor(
       client::resources::kPods, "default", "api-pod", [](const auto& p) { return absl::IsNotFound(p.status()); },
       absl::Seconds(30));
   ASSERT_TRUE(gone.ok()) << gone.status() << "\nevents:\n" << Events();
+  int64_t to_gone_ms = absl::ToInt64Milliseconds(absl::Now() - delete_time);
+  RecordProperty("api_pod_deleted_to_gone_ms", std::to_string(to_gone_ms));
+  std::cerr << "api pod: graceful delete -> stopped and gone from the API within " << to_gone_ms << " ms\n";
   auto containers = ContainersOf("api-pod");
   ASSERT_TRUE(containers.ok()) << containers.status();
   for (const auto& c : *containers) EXPECT_NE(c.state(), runtime::v1::CONTAINER_RUNNING) << c.id();
