@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "controlplane/controllers/claim.h"
 #include "controlplane/controllers/object_refs.h"
 #include "controlplane/controllers/pod_state.h"
 #include "controlplane/controllers/rollout_math.h"
@@ -31,7 +32,6 @@ int32_t StatusInt(const json& obj, const char* field) {
   if (status == obj.end() || !status->is_object()) return 0;
   return status->value(field, 0);
 }
-std::string ResourceVersionOf(const json& obj) { return obj["metadata"].value("resourceVersion", ""); }
 
 std::string Annotation(const json& obj, const std::string& key) {
   const json& annotations = obj["metadata"].value("annotations", json::object());
@@ -220,48 +220,8 @@ void DeploymentController::OnPodDeleted(const json& pod) {
 }
 
 absl::StatusOr<std::vector<json>> DeploymentController::ClaimReplicaSets(const json& d) {
-  ASSIGN_OR_RETURN(scheduler::LabelSelector selector,
-                   scheduler::LabelSelector::FromJson(d["spec"].value("selector", json()), "spec.selector"));
-  const std::string uid = UidOf(d);
-  const bool deleting = IsBeingDeleted(d);
-  std::vector<json> owned;
-  for (json& rs : InNamespace(replicasets_->List(), NamespaceOf(d))) {
-    std::optional<json> ref = ControllerRefOf(rs);
-    bool matches = selector.Matches(LabelsOf(rs));
-    if (ref) {
-      if (ref->value("uid", "") != uid) continue;
-      if (matches || deleting) {
-        owned.push_back(std::move(rs));
-        continue;
-      }
-      json refs = json::array();
-      for (const json& r : rs["metadata"]["ownerReferences"]) {
-        if (r.value("uid", "") != uid) refs.push_back(r);
-      }
-      json patch = {{"metadata", {{"ownerReferences", refs}, {"resourceVersion", ResourceVersionOf(rs)}}}};
-      auto released = client_->Patch(resources::kReplicaSets, NamespaceOf(rs), NameOf(rs), client::PatchType::kMerge,
-                                     patch);
-      if (!released.ok() && !absl::IsNotFound(released.status())) {
-        return absl::Status(released.status().code(), absl::StrCat("release ReplicaSet ", KeyOf(rs),
-                                                                   " from Deployment ", KeyOf(d), ": ",
-                                                                   released.status().message()));
-      }
-      continue;
-    }
-    if (!matches || deleting || IsBeingDeleted(rs)) continue;
-    json refs = rs["metadata"].value("ownerReferences", json::array());
-    refs.push_back(NewControllerRef(d, kApiVersion, kKind));
-    json patch = {{"metadata", {{"ownerReferences", refs}, {"resourceVersion", ResourceVersionOf(rs)}}}};
-    auto adopted = client_->Patch(resources::kReplicaSets, NamespaceOf(rs), NameOf(rs), client::PatchType::kMerge,
-                                  patch);
-    if (!adopted.ok()) {
-      if (absl::IsNotFound(adopted.status())) continue;
-      return absl::Status(adopted.status().code(), absl::StrCat("adopt ReplicaSet ", KeyOf(rs), " into Deployment ",
-                                                                KeyOf(d), ": ", adopted.status().message()));
-    }
-    owned.push_back(std::move(*adopted));
-  }
-  return owned;
+  return ClaimObjects(client_, resources::kReplicaSets, {&d, kApiVersion, kKind},
+                      InNamespace(replicasets_->List(), NamespaceOf(d)), [](const json&) { return true; });
 }
 
 absl::Status DeploymentController::FindNewReplicaSet(Rollout& r, bool create) {
@@ -596,17 +556,7 @@ absl::Status DeploymentController::SyncStatus(const Rollout& r) {
     }
   }
   status["conditions"] = conditions;
-  if (status == old_status) return absl::OkStatus();
-  json d = r.d;
-  d["apiVersion"] = kApiVersion;
-  d["kind"] = kKind;
-  d["status"] = std::move(status);
-  auto written = client_->Update(resources::kDeployments, NamespaceOf(d), d, "status");
-  if (!written.ok()) {
-    return absl::Status(written.status().code(),
-                        absl::StrCat("update status of Deployment ", r.Key(), ": ", written.status().message()));
-  }
-  return absl::OkStatus();
+  return UpdateStatusIfChanged(client_, resources::kDeployments, r.d, kApiVersion, kKind, std::move(status));
 }
 
 absl::Status DeploymentController::Sync(const std::string& key) {

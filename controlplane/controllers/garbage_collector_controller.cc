@@ -123,7 +123,7 @@ absl::Status GarbageCollectorController::Sync(const std::string& key) {
         }
       }
       json patch = {{"metadata",
-                     {{"ownerReferences", kept}, {"resourceVersion", (*obj)["metadata"].value("resourceVersion", "")}}}};
+                     {{"ownerReferences", kept}, {"resourceVersion", ResourceVersionOf(*obj)}}}};
       auto patched = client_->Patch(kind->ref, ns, name, client::PatchType::kMerge, patch);
       if (!patched.ok() && !absl::IsNotFound(patched.status())) {
         return absl::Status(patched.status().code(), absl::StrCat("garbage collector: drop gone owners of ", resource,

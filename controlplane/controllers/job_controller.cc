@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "controlplane/controllers/claim.h"
 #include "controlplane/controllers/job_math.h"
 #include "controlplane/controllers/object_refs.h"
 #include "controlplane/controllers/pod_state.h"
@@ -134,20 +135,6 @@ absl::Status JobController::DeletePods(const std::string& key, const std::vector
   return absl::OkStatus();
 }
 
-absl::Status JobController::WriteStatus(const json& job, json status) {
-  if (status == job.value("status", json::object())) return absl::OkStatus();
-  json updated = job;
-  updated["apiVersion"] = kApiVersion;  // objects from a list carry no kind
-  updated["kind"] = kKind;
-  updated["status"] = std::move(status);
-  auto written = client_->Update(resources::kJobs, NamespaceOf(job), updated, "status");
-  if (!written.ok()) {
-    return absl::Status(written.status().code(),
-                        absl::StrCat("update status of Job ", KeyOf(job), ": ", written.status().message()));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status JobController::Sync(const std::string& key) {
   auto [ns, name] = SplitKey(key);
   std::optional<json> job = jobs_->Get(ns, name);
@@ -254,7 +241,7 @@ absl::Status JobController::Sync(const std::string& key) {
   status["ready"] = decision.finished.empty() ? ready : 0;
   status["succeeded"] = succeeded;
   status["failed"] = failed;
-  RETURN_IF_ERROR(WriteStatus(*job, std::move(status)));
+  RETURN_IF_ERROR(UpdateStatusIfChanged(client_, resources::kJobs, *job, kApiVersion, kKind, std::move(status)));
   return acted;
 }
 

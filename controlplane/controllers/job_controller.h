@@ -34,7 +34,6 @@ class JobController : public Controller {
   std::string OwnerKey(const nlohmann::json& pod) const;
   absl::Status CreatePods(const nlohmann::json& job, int32_t count);
   absl::Status DeletePods(const std::string& key, const std::vector<nlohmann::json>& pods);
-  absl::Status WriteStatus(const nlohmann::json& job, nlohmann::json status);
 
   client::ApiClient* client_;
   client::Informer* jobs_;

@@ -30,6 +30,7 @@ std::pair<std::string, std::string> SplitKey(const std::string& key) {
 std::string NameOf(const json& obj) { return MetaString(obj, "name"); }
 std::string NamespaceOf(const json& obj) { return MetaString(obj, "namespace"); }
 std::string UidOf(const json& obj) { return MetaString(obj, "uid"); }
+std::string ResourceVersionOf(const json& obj) { return MetaString(obj, "resourceVersion"); }
 bool IsBeingDeleted(const json& obj) { return !MetaString(obj, "deletionTimestamp").empty(); }
 
 scheduler::Labels LabelsOf(const json& obj) {

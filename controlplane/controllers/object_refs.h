@@ -23,6 +23,7 @@ std::pair<std::string, std::string> SplitKey(const std::string& key);
 std::string NameOf(const nlohmann::json& obj);
 std::string NamespaceOf(const nlohmann::json& obj);
 std::string UidOf(const nlohmann::json& obj);
+std::string ResourceVersionOf(const nlohmann::json& obj);
 bool IsBeingDeleted(const nlohmann::json& obj);
 scheduler::Labels LabelsOf(const nlohmann::json& obj);
 

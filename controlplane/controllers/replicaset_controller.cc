@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "controlplane/controllers/claim.h"
 #include "controlplane/controllers/object_refs.h"
 #include "controlplane/controllers/pod_state.h"
 #include "controlplane/controllers/replica_math.h"
@@ -25,7 +26,6 @@ constexpr char kKind[] = "ReplicaSet";
 
 int32_t MinReadySeconds(const json& rs) { return rs["spec"].value("minReadySeconds", 0); }
 
-std::string ResourceVersionOf(const json& obj) { return obj["metadata"].value("resourceVersion", ""); }
 
 bool TemplateLabelsMatch(const json& rs, const scheduler::Labels& pod_labels) {
   const json& labels = rs["spec"]["template"]["metadata"].value("labels", json::object());
@@ -126,47 +126,8 @@ void ReplicaSetController::OnPodDeleted(const json& pod) {
 }
 
 absl::StatusOr<std::vector<json>> ReplicaSetController::ClaimPods(const json& rs) {
-  ASSIGN_OR_RETURN(scheduler::LabelSelector selector,
-                   scheduler::LabelSelector::FromJson(rs["spec"].value("selector", json()), "spec.selector"));
-  const std::string uid = UidOf(rs);
-  const bool rs_deleting = IsBeingDeleted(rs);
-  std::vector<json> owned;
-  for (json& pod : InNamespace(pods_->List(), NamespaceOf(rs))) {
-    std::optional<json> ref = ControllerRefOf(pod);
-    bool matches = selector.Matches(LabelsOf(pod));
-    if (ref) {
-      if (ref->value("uid", "") != uid) continue;
-      if (matches || rs_deleting) {
-        owned.push_back(std::move(pod));
-        continue;
-      }
-      // Release: the pod no longer matches; drop our reference.
-      json refs = json::array();
-      for (const json& r : pod["metadata"]["ownerReferences"]) {
-        if (r.value("uid", "") != uid) refs.push_back(r);
-      }
-      json patch = {{"metadata", {{"ownerReferences", refs}, {"resourceVersion", ResourceVersionOf(pod)}}}};
-      auto released = client_->Patch(resources::kPods, NamespaceOf(pod), NameOf(pod), client::PatchType::kMerge, patch);
-      if (!released.ok() && !absl::IsNotFound(released.status())) {
-        return absl::Status(released.status().code(), absl::StrCat("release pod ", KeyOf(pod), " from ReplicaSet ",
-                                                                   KeyOf(rs), ": ", released.status().message()));
-      }
-      continue;
-    }
-    if (!matches || rs_deleting || IsBeingDeleted(pod) || !IsPodActive(pod)) continue;
-    // Adopt an orphan that matches.
-    json refs = pod["metadata"].value("ownerReferences", json::array());
-    refs.push_back(NewControllerRef(rs, kApiVersion, kKind));
-    json patch = {{"metadata", {{"ownerReferences", refs}, {"resourceVersion", ResourceVersionOf(pod)}}}};
-    auto adopted = client_->Patch(resources::kPods, NamespaceOf(pod), NameOf(pod), client::PatchType::kMerge, patch);
-    if (!adopted.ok()) {
-      if (absl::IsNotFound(adopted.status())) continue;
-      return absl::Status(adopted.status().code(), absl::StrCat("adopt pod ", KeyOf(pod), " into ReplicaSet ",
-                                                                KeyOf(rs), ": ", adopted.status().message()));
-    }
-    owned.push_back(std::move(*adopted));
-  }
-  return owned;
+  return ClaimObjects(client_, resources::kPods, {&rs, kApiVersion, kKind}, InNamespace(pods_->List(), NamespaceOf(rs)),
+                      [](const json& pod) { return IsPodActive(pod); });
 }
 
 absl::Status ReplicaSetController::ManageReplicas(const json& rs, const std::vector<json>& active) {
@@ -247,17 +208,7 @@ absl::Status ReplicaSetController::UpdateStatus(const json& rs, const std::vecto
   wanted["availableReplicas"] = available;
   wanted["observedGeneration"] = rs["metadata"].value("generation", int64_t{0});
   if (next_available) queue_.AddAfter(KeyOf(rs), *next_available - now + absl::Milliseconds(100));
-  if (wanted == status) return absl::OkStatus();
-  json updated = rs;
-  updated["apiVersion"] = kApiVersion;  // objects from a list carry no kind
-  updated["kind"] = kKind;
-  updated["status"] = std::move(wanted);
-  auto written = client_->Update(resources::kReplicaSets, NamespaceOf(rs), updated, "status");
-  if (!written.ok()) {
-    return absl::Status(written.status().code(),
-                        absl::StrCat("update status of ReplicaSet ", KeyOf(rs), ": ", written.status().message()));
-  }
-  return absl::OkStatus();
+  return UpdateStatusIfChanged(client_, resources::kReplicaSets, rs, kApiVersion, kKind, std::move(wanted));
 }
 
 absl::Status ReplicaSetController::Sync(const std::string& key) {
