@@ -219,5 +219,20 @@ TEST_F(DeploymentControllerTest, ScaleAndPauseAndHistoryLimit) {
   EXPECT_FALSE(ReplicaSetWithImage("api", "api:2").is_null());
 }
 
+// The 100-replica target, controllers only (pods made Ready here
+// as soon as they exist): every pod created and the rollout complete.
+TEST_F(DeploymentControllerTest, HundredReplicasRollOutQuickly) {
+  absl::Time start = absl::Now();
+  ASSERT_TRUE(env_.client()->Create(resources::kDeployments, "default", Deployment("big", 100, "nginx:1", "{}")).ok());
+  ASSERT_TRUE(ControllerTestEnv::WaitFor([&] { return env_.List(resources::kPods, "default", "app=big").size() == 100; }));
+  absl::Duration created = absl::Now() - start;
+  ASSERT_TRUE(RolledOut("big", 100)) << D("big")["status"].dump();
+  absl::Duration complete = absl::Now() - start;
+  std::printf("100 replicas: pods created in %.0f ms, rollout complete in %.0f ms\n",
+              absl::ToDoubleMilliseconds(created), absl::ToDoubleMilliseconds(complete));
+  EXPECT_LT(complete, absl::Seconds(20));
+  EXPECT_EQ(env_.List(resources::kPods, "default", "app=big").size(), 100u);
+}
+
 }  // namespace
 }  // namespace berth::controllers
