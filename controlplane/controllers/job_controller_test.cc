@@ -92,7 +92,7 @@ TEST_F(JobControllerTest, FailsPastTheBackoffLimit) {
 TEST_F(JobControllerTest, ActiveDeadlineEndsTheJobAndItsPods) {
   ASSERT_TRUE(
       env_.client()->Create(resources::kJobs, "default", Job("slow", R"({"activeDeadlineSeconds":1})")).ok());
-  ASSERT_TRUE(ControllerTestEnv::WaitFor([&] { return ActivePods("slow").size() == 1; }));
+  // (Its pod may already be gone when the test first looks: the deadline is 1 s.)
   ASSERT_TRUE(ControllerTestEnv::WaitFor([&] { return Condition("slow") == "Failed/DeadlineExceeded"; }))
       << Status("slow").dump();
   ASSERT_TRUE(ControllerTestEnv::WaitFor([&] { return ActivePods("slow").empty(); }));
