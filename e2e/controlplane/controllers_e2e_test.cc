@@ -1,6 +1,6 @@
 // The controllers inside berth-controlplane driven by kubectl 1.32: a
 // Deployment becomes a ReplicaSet and pods; scale, set image (a rolling
-// update), rollout status / history / undo, delete (the garbage collector
+// update), rollout status / history / undo / pause / resume / restart, delete (the garbage collector
 // takes the ReplicaSets and pods). No agent runs: the test plays
 // the kubelet by writing the pods' status (Running, Ready) itself.
 #include <gtest/gtest.h>
@@ -158,6 +158,28 @@ TEST_F(ControllersE2eTest, DeploymentCreateScaleRollingUpdateAndUndo) {
   json d = GetJson({"get", "deployment", "web"});
   EXPECT_EQ(d["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "3");
   EXPECT_EQ(d["status"]["availableReplicas"], 5);
+
+  // pause: a new template waits (no ReplicaSet) until resume; restart rolls anew.
+  Admin({"rollout", "pause", "deployment/web"});
+  Admin({"set", "image", "deployment/web", "nginx=nginx:3"});
+  ASSERT_TRUE(WaitFor([&] {
+    json paused = GetJson({"get", "deployment", "web"});
+    if (!paused.is_object() || paused["status"].value("observedGeneration", 0) !=
+                                   paused["metadata"].value("generation", -1)) {
+      return false;
+    }
+    for (const json& c : paused["status"].value("conditions", json::array())) {
+      if (c["type"] == "Progressing") return c.value("reason", "") == "DeploymentPaused";
+    }
+    return false;
+  }));
+  EXPECT_EQ(ReplicaSets().size(), 2u);
+  Admin({"rollout", "resume", "deployment/web"});
+  ASSERT_TRUE(RolledOut());
+  EXPECT_EQ(ReplicaSets().size(), 3u);
+  Admin({"rollout", "restart", "deployment/web"});
+  ASSERT_TRUE(RolledOut());
+  EXPECT_EQ(ReplicaSets().size(), 4u);
 
   // The garbage collector takes the ReplicaSets and pods with the Deployment.
   Admin({"delete", "deployment", "web"});
