@@ -152,6 +152,11 @@ void ClusterMember::PodKilled(const std::string& uid) {
   if (options_.next) options_.next->PodKilled(uid);
 }
 
+void ClusterMember::PodRejected(const k8s::Pod& pod, const k8s::PodStatus& status) {
+  reporter_->Report(pod, status);  // Failed with the admission's reason, as the kubelet reports it
+  if (options_.next) options_.next->PodRejected(pod, status);
+}
+
 void ClusterMember::ContainerStartFailed(const std::string& container_type, const std::string& code) {
   if (options_.next) options_.next->ContainerStartFailed(container_type, code);
 }

@@ -66,6 +66,7 @@ class ClusterMember : public PodLifecycleObserver {
   void PodSynced(const k8s::Pod& pod, absl::Time first_seen, const k8s::PodStatus* previous,
                  const k8s::PodStatus& status, absl::Duration took) override;
   void PodKilled(const std::string& uid) override;
+  void PodRejected(const k8s::Pod& pod, const k8s::PodStatus& status) override;
   void ContainerStartFailed(const std::string& container_type, const std::string& code) override;
 
  private:

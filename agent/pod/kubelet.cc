@@ -221,6 +221,7 @@ void Kubelet::HandleUpdates(const std::vector<PodUpdate>& in) {
         rejected.status.message = absl::StrCat("Node didn't have enough resource: pods, requested: 1, used: ", active,
                                                ", capacity: ", options_.config.maxPods);
         events_.Record("Warning", object, "OutOfpods", rejected.status.message);
+        if (options_.observer) options_.observer->PodRejected(rejected, rejected.status);
         std::lock_guard<std::mutex> lock(mu_);
         rejected_[uid] = rejected;
         continue;
@@ -234,6 +235,7 @@ void Kubelet::HandleUpdates(const std::vector<PodUpdate>& in) {
           rejected.status.reason = "UnexpectedAdmissionError";
           rejected.status.message = std::string(devices.message());
           events_.Record("Warning", object, "UnexpectedAdmissionError", rejected.status.message);
+          if (options_.observer) options_.observer->PodRejected(rejected, rejected.status);
           std::lock_guard<std::mutex> lock(mu_);
           rejected_[uid] = rejected;
           continue;

@@ -20,6 +20,9 @@ class PodLifecycleObserver {
                          const k8s::PodStatus& status, absl::Duration took) = 0;
   // After a pod no source wants any more was killed.
   virtual void PodKilled(const std::string& uid) = 0;
+  // A pod refused at admission (maxPods, devices): `status` is its Failed
+  // status (reason OutOfpods / UnexpectedAdmissionError).
+  virtual void PodRejected(const k8s::Pod& /*pod*/, const k8s::PodStatus& /*status*/) {}
   // A container of the pod could not be started (container_type "container"
   // or "init_container"; code: the waiting reason, e.g. RunContainerError).
   virtual void ContainerStartFailed(const std::string& container_type, const std::string& code) = 0;

@@ -43,7 +43,21 @@ class NodeMemberTest : public AgentTest {
     admin_ = std::move(*admin);
   }
   void TearDown() override {
-    AgentTest::TearDown();  // the agent and its pods first
+    // The API's pods first: the agent stops them (the fixture's teardown waits for /pods to empty).
+    if (admin_) {
+      if (auto pods = admin_->List(client::resources::kPods, "default"); pods.ok()) {
+        for (const auto& p : (*pods)["items"]) {
+          (void)admin_->Delete(client::resources::kPods, "default", p["metadata"].value("name", ""));
+        }
+      }
+      absl::Time deadline = absl::Now() + absl::Seconds(30);
+      while (absl::Now() < deadline) {
+        auto pods = admin_->List(client::resources::kPods, "default");
+        if (!pods.ok() || (*pods)["items"].empty()) break;
+        absl::SleepFor(absl::Milliseconds(100));
+      }
+    }
+    AgentTest::TearDown();  // then the agent and what is left
     if (HasFailure() && cp_) std::cerr << "controlplane log:\n" << cp_->LogTail() << "\n";
     cp_.reset();
   }
@@ -180,6 +194,30 @@ TEST_F(NodeMemberTest, NodeReadyLeaseRenewsAndAnApiPodRunsAndStops) {
   auto containers = ContainersOf("api-pod");
   ASSERT_TRUE(containers.ok()) << containers.status();
   for (const auto& c : *containers) EXPECT_NE(c.state(), runtime::v1::CONTAINER_RUNNING) << c.id();
+}
+
+TEST_F(NodeMemberTest, APodOverMaxPodsIsReportedFailed) {
+  extra_flags_ = {"--kubeconfig", NodeKubeconfig(), "--node-ip", "127.0.0.1", "--max-pods", "1"};
+  AGENT_ASSERT_OK(StartAgent());
+  for (const char* name : {"first", "second"}) {
+    auto pod = k8s::YamlToJson(BusyboxPod(name, "trap \"exit 0\" TERM; while true; do sleep 0.2; done", "Always", absl::StrCat("  nodeName: ", kNode, "\n")));
+    ASSERT_TRUE(pod.ok()) << pod.status();
+    ASSERT_TRUE(admin_->Create(client::resources::kPods, "default", (*pod)[0]).ok());
+    if (std::string(name) == "first") {
+      auto running = WaitFor(
+          client::resources::kPods, "default", name,
+          [](const auto& p) { return p.ok() && p->value("/status/phase"_json_pointer, "") == "Running"; },
+          absl::Seconds(60));
+      ASSERT_TRUE(running.ok()) << running.status();
+    }
+  }
+  auto rejected = WaitFor(
+      client::resources::kPods, "default", "second",
+      [](const auto& p) { return p.ok() && p->value("/status/phase"_json_pointer, "") == "Failed"; },
+      absl::Seconds(30));
+  ASSERT_TRUE(rejected.ok()) << rejected.status();
+  EXPECT_EQ((*rejected)["status"]["reason"], "OutOfpods");
+  EXPECT_THAT((*rejected)["status"].value("message", ""), HasSubstr("capacity: 1"));
 }
 
 TEST_F(NodeMemberTest, ABadKubeconfigIsRefusedNamingTheField) {
