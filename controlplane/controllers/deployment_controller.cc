@@ -537,14 +537,17 @@ absl::Status DeploymentController::SyncStatus(const Rollout& r) {
   } else if (r.new_rs_created) {
     SetCondition(conditions, Condition("Progressing", "True", "NewReplicaSetCreated",
                                        absl::StrCat("Created new replica set \"", rs_name, "\""), now), true);
-  } else if (progressed || FindCondition(conditions, "Progressing") == nullptr ||
-             (*FindCondition(conditions, "Progressing"))["status"] != "True") {
+  } else if (const json* p = FindCondition(conditions, "Progressing");
+             progressed || p == nullptr ||
+             ((*p)["status"] != "True" && (*p).value("reason", "") != "ProgressDeadlineExceeded")) {
+    // Progress (or a start, or a resume) sets it True; a deadline already
+    // exceeded stays so until progress.
     if (r.new_rs) {
       SetCondition(conditions, Condition("Progressing", "True", "ReplicaSetUpdated",
                                          absl::StrCat("ReplicaSet \"", rs_name, "\" is progressing."), now),
                    progressed);
     }
-  } else if (const json* p = FindCondition(conditions, "Progressing"); p != nullptr) {
+  } else if (p != nullptr && (*p)["status"] == "True") {
     absl::Time last = ParseApiTime((*p).value("lastUpdateTime", json()));
     absl::Time due = last + absl::Seconds(deadline);
     if ((*p).value("reason", "") != "NewReplicaSetAvailable" && absl::Now() >= due) {

@@ -219,6 +219,19 @@ TEST_F(DeploymentControllerTest, ScaleAndPauseAndHistoryLimit) {
   EXPECT_FALSE(ReplicaSetWithImage("api", "api:2").is_null());
 }
 
+TEST_F(DeploymentControllerTest, ProgressDeadlineExceededWhenPodsNeverBecomeReady) {
+  json d = Deployment("stuck", 2, "nginx:1", "{}");
+  d["spec"]["progressDeadlineSeconds"] = 1;
+  ASSERT_TRUE(env_.client()->Create(resources::kDeployments, "default", d).ok());
+  // No kubelet marks the pods Ready: no progress after the first steps.
+  ASSERT_TRUE(ControllerTestEnv::WaitFor([&] { return ProgressingReason("stuck") == "ProgressDeadlineExceeded"; },
+                                         absl::Seconds(10)))
+      << D("stuck")["status"].dump();
+  // Progress again (pods Ready) ends it.
+  ASSERT_TRUE(RolledOut("stuck", 2));
+  EXPECT_EQ(ProgressingReason("stuck"), "NewReplicaSetAvailable");
+}
+
 // The 100-replica target, controllers only (pods made Ready here
 // as soon as they exist): every pod created and the rollout complete.
 TEST_F(DeploymentControllerTest, HundredReplicasRollOutQuickly) {
