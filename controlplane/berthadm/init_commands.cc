@@ -17,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "api/k8s/codec.h"
+#include "common/errors.h"
 #include "common/fs.h"
 #include "controlplane/berthadm/berthadm_cli.h"
 #include "controlplane/berthadm/ca_pin.h"
@@ -105,8 +106,14 @@ int ControlPlaneAll(const Flags& f) {
   options.data_dir = f.controlplane_data_dir;
   std::string manifests = f.kubeconfig_dir + "/manifests";
   std::string path = manifests + "/berth-controlplane.yaml";
+  // Written under a hidden name (the agent, as the kubelet, skips those; a
+  // visible temporary file would be run as a pod of its own), then renamed.
+  std::string hidden_manifest = manifests + "/.berth-controlplane.yaml";
   absl::Status written = MkdirAll(manifests);
-  if (written.ok()) written = AtomicWriteFile(path, k8s::JsonToYaml(ControlPlanePod(options)), 0600);
+  if (written.ok()) written = AtomicWriteFile(hidden_manifest, k8s::JsonToYaml(ControlPlanePod(options)), 0600);
+  if (written.ok() && rename(hidden_manifest.c_str(), path.c_str()) != 0) {
+    written = ErrnoError("rename " + hidden_manifest);
+  }
   if (!written.ok()) return Fail(std::string(written.message()));
   std::cout << "[control-plane] Creating static Pod manifest for \"berth-controlplane\" at " << path << "\n";
   return 0;
