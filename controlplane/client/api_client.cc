@@ -1,6 +1,8 @@
 #include "controlplane/client/api_client.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "nlohmann/json.hpp"
 
 namespace berth::client {
 
@@ -55,6 +57,26 @@ absl::Status StatusFromApi(int http_code, const std::string& reason, const std::
     return absl::UnavailableError(text);
   }
   return absl::InternalError(text);
+}
+
+absl::Status StatusFromResponse(int http_code, const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_object() && j.value("kind", "") == "Status") {
+    return StatusFromApi(j.value("code", http_code), j.value("reason", ""), j.value("message", ""));
+  }
+  return StatusFromApi(http_code, "", std::string(absl::StripAsciiWhitespace(body.substr(0, 512))));
+}
+
+const char* PatchContentType(PatchType type) {
+  switch (type) {
+    case PatchType::kMerge:
+      return "application/merge-patch+json";
+    case PatchType::kStrategicMerge:
+      return "application/strategic-merge-patch+json";
+    case PatchType::kJson:
+      return "application/json-patch+json";
+  }
+  return "application/merge-patch+json";
 }
 
 }  // namespace berth::client

@@ -144,4 +144,11 @@ class ApiClient {
 // kOutOfRange, Timeout / TooManyRequests -> kUnavailable, else kInternal.
 absl::Status StatusFromApi(int http_code, const std::string& reason, const std::string& message);
 
+// A failed answer's body as a Status: a metav1.Status's code, reason and
+// message, or else the body's first 512 characters with `http_code`.
+absl::Status StatusFromResponse(int http_code, const std::string& body);
+
+// The Content-Type of a PATCH of `type`.
+const char* PatchContentType(PatchType type);
+
 }  // namespace berth::client

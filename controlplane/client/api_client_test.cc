@@ -29,5 +29,16 @@ TEST(StatusFromApiTest, ReasonsAndCodesMapOntoStatusCodes) {
   EXPECT_EQ(StatusFromApi(404, "", "").message(), "HTTP 404 ");
 }
 
+TEST(StatusFromResponseTest, AStatusBodyGivesItsReasonAndMessageOtherTextItsCode) {
+  auto conflict = StatusFromResponse(
+      409, R"({"kind":"Status","code":409,"reason":"AlreadyExists","message":"pods \"a\" already exists"})");
+  EXPECT_EQ(conflict.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(conflict.message(), "pods \"a\" already exists");
+  auto plain = StatusFromResponse(404, "  no such page\n");
+  EXPECT_EQ(plain.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(plain.message(), "no such page");
+  EXPECT_STREQ(PatchContentType(PatchType::kStrategicMerge), "application/strategic-merge-patch+json");
+}
+
 }  // namespace
 }  // namespace berth::client

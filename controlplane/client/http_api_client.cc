@@ -32,17 +32,6 @@ std::string PercentEncode(absl::string_view s) {
   return out;
 }
 
-// The error a non-2xx answer stands for: the metav1.Status body's reason and
-// message when it has one, else the body's text.
-absl::Status ErrorFromResponse(long code, const std::string& body) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_object() && j.value("kind", "") == "Status") {
-    return StatusFromApi(static_cast<int>(j.value("code", code)), j.value("reason", ""), j.value("message", ""));
-  }
-  std::string text(absl::StripAsciiWhitespace(body.substr(0, 512)));
-  return StatusFromApi(static_cast<int>(code), "", text);
-}
-
 struct Collected {
   std::string body;
   bool too_big = false;
@@ -57,18 +46,6 @@ size_t CollectBody(char* data, size_t size, size_t count, void* user) {
   }
   c->body.append(data, n);
   return n;
-}
-
-const char* PatchContentType(PatchType type) {
-  switch (type) {
-    case PatchType::kMerge:
-      return "application/merge-patch+json";
-    case PatchType::kStrategicMerge:
-      return "application/strategic-merge-patch+json";
-    case PatchType::kJson:
-      return "application/json-patch+json";
-  }
-  return "application/merge-patch+json";
 }
 
 curl_slist* RequestHeaders(const std::string& token, const std::string& content_type, bool has_body) {
@@ -181,7 +158,9 @@ struct WatchState {
     long code = 0;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code);
     absl::Status reason = s->end_status;
-    if (reason.ok() && code != 0 && code != 200) reason = ErrorFromResponse(code, s->error_body);
+    if (reason.ok() && code != 0 && code != 200) {
+      reason = StatusFromResponse(static_cast<int>(code), s->error_body);
+    }
     if (reason.ok() && result != CURLE_OK) {
       char* url = nullptr;
       curl_easy_getinfo(s->easy, CURLINFO_EFFECTIVE_URL, &url);
@@ -351,7 +330,7 @@ absl::StatusOr<nlohmann::json> HttpApiClient::Request(const std::string& method,
     return absl::UnavailableError(absl::StrCat(method, " ", url, ": ", curl_easy_strerror(result)));
   }
   ReturnHandle(curl);
-  if (code < 200 || code >= 300) return ErrorFromResponse(code, collected.body);
+  if (code < 200 || code >= 300) return StatusFromResponse(static_cast<int>(code), collected.body);
   if (collected.body.empty()) return nlohmann::json::object();
   auto j = nlohmann::json::parse(collected.body, nullptr, false);
   if (j.is_discarded()) {

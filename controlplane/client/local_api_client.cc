@@ -28,25 +28,6 @@ std::string PercentEncode(const std::string& text) {
   return out;
 }
 
-// The API's failure body (a metav1.Status) as a Status.
-absl::Status StatusFromResponse(int code, const std::string& body) {
-  json status = json::parse(body, nullptr, false);
-  if (!status.is_object()) return StatusFromApi(code, "", body);
-  return StatusFromApi(status.value("code", code), status.value("reason", ""), status.value("message", ""));
-}
-
-const char* PatchContentType(PatchType type) {
-  switch (type) {
-    case PatchType::kMerge:
-      return "application/merge-patch+json";
-    case PatchType::kStrategicMerge:
-      return "application/strategic-merge-patch+json";
-    case PatchType::kJson:
-      return "application/json-patch+json";
-  }
-  return "application/merge-patch+json";
-}
-
 // A response answered with one Send.
 class CapturedResponse : public apiserver::ResponseWriter {
  public:
