@@ -19,26 +19,15 @@
 #include "absl/strings/str_join.h"
 #include "common/fs.h"
 #include "common/status_macros.h"
+#include "controlplane/berthadm/openssl_util.h"
 
 namespace berth::berthadm {
 namespace {
 
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
-using PKey = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using Cert = std::unique_ptr<X509, Deleter<X509, X509_free>>;
-using Bio = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
+using Cert = std::unique_ptr<X509, OpenSslDeleter<X509, X509_free>>;
 
 absl::Status OpenSslError(const std::string& what) {
   return absl::InternalError(absl::StrCat(what, " (openssl)"));
-}
-
-std::string BioText(BIO* bio) {
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio, &data);
-  return std::string(data, static_cast<size_t>(len));
 }
 
 absl::StatusOr<Cert> ReadCert(const std::string& pem) {
@@ -85,7 +74,7 @@ absl::StatusOr<Cert> MakeCertificate(const CertSpec& spec, EVP_PKEY* subject_key
   if (spec.common_name.empty()) return absl::InvalidArgumentError("certificate: common name is empty");
   Cert cert(X509_new());
   X509_set_version(cert.get(), 2);
-  std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>> serial(BN_new());
+  std::unique_ptr<BIGNUM, OpenSslDeleter<BIGNUM, BN_free>> serial(BN_new());
   BN_rand(serial.get(), 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY);
   BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get()));
   std::time_t now = std::time(nullptr);
